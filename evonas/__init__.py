@@ -1,0 +1,27 @@
+"""evonas: multi-objective evolutionary neural architecture search with network morphisms.
+
+Data flow, one sub-package per step: ``space`` (genome) -> ``morphism`` -> ``model``.
+"""
+
+from evonas.model import GenomeNet, build_model
+from evonas.morphism import Child, Morphism, get_morphism, list_morphisms, register_morphism
+from evonas.space import Genome, GenomeError, Node, initial_genomes, random_genome, simple_genome
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Child",
+    "Genome",
+    "GenomeError",
+    "GenomeNet",
+    "Morphism",
+    "Node",
+    "__version__",
+    "build_model",
+    "get_morphism",
+    "initial_genomes",
+    "list_morphisms",
+    "random_genome",
+    "register_morphism",
+    "simple_genome",
+]

@@ -1,0 +1,123 @@
+"""Builds a ``torch.nn.Module`` from a :class:`~evonas.space.Genome`.
+
+Parameters live under ``nodes.<node id>.`` and ``head.``, so a state dict can be edited node
+by node (that is what the morphisms do) and loaded into the child's model by name.
+"""
+
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+from evonas.space.genome import INPUT, POOL_KERNEL, Genome
+
+StateDict = dict[str, torch.Tensor]
+
+
+class SepConv(nn.Module):
+    """Depthwise-separable convolution: a depthwise ``k x k`` then a pointwise ``1 x 1``."""
+
+    def __init__(self, in_channels: int, out_channels: int, kernel: int) -> None:
+        super().__init__()
+        self.depthwise = nn.Conv2d(
+            in_channels, in_channels, kernel, padding=kernel // 2, groups=in_channels, bias=False
+        )
+        self.pointwise = nn.Conv2d(in_channels, out_channels, 1, bias=False)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.pointwise(self.depthwise(x))
+
+
+class GenomeNet(nn.Module):
+    """The network a genome describes, for a given input shape and number of classes.
+
+    Args:
+        genome: the architecture.
+        input_shape: ``(channels, height, width)`` of one image.
+        num_classes: outputs of the linear classifier.
+    """
+
+    def __init__(self, genome: Genome, input_shape: tuple[int, int, int], num_classes: int) -> None:
+        super().__init__()
+        in_ch, height, width = input_shape
+        side = min(height, width) // 2 ** (genome.num_stages - 1)
+        if side < 1:
+            raise ValueError(
+                f"genome {genome.short_hash} has {genome.num_stages} stages; an input of "
+                f"{height}x{width} allows at most {min(height, width).bit_length()}"
+            )
+        self.genome = genome
+        self.input_shape = tuple(input_shape)
+        self.num_classes = num_classes
+        channels = dict(genome.channels)
+        channels[INPUT] = in_ch
+        self.nodes = nn.ModuleDict()
+        for n in genome.nodes:
+            c_in = channels[n.inputs[0]]
+            module: nn.Module | None
+            if n.op == "conv":
+                assert n.channels is not None and n.kernel is not None
+                module = nn.Conv2d(c_in, n.channels, n.kernel, padding=n.kernel // 2, bias=False)
+            elif n.op == "sep_conv":
+                assert n.channels is not None and n.kernel is not None
+                module = SepConv(c_in, n.channels, n.kernel)
+            elif n.op == "bn":
+                module = nn.BatchNorm2d(c_in)
+            elif n.op == "relu":
+                module = nn.ReLU()
+            elif n.op == "max_pool":
+                module = nn.MaxPool2d(POOL_KERNEL, stride=1, padding=POOL_KERNEL // 2)
+            elif n.op == "avg_pool":
+                module = nn.AvgPool2d(
+                    POOL_KERNEL, stride=1, padding=POOL_KERNEL // 2, count_include_pad=False
+                )
+            elif n.op == "reduce":
+                module = nn.MaxPool2d(2, stride=2)
+            else:  # add, concat: no module
+                module = None
+            if module is not None:
+                self.nodes[n.id] = module
+        self.head = nn.Linear(channels[genome.output], num_classes)
+        # Execution plan: which tensors can be dropped after each node, to bound memory.
+        last_use: dict[str, int] = {}
+        for i, n in enumerate(genome.nodes):
+            for src in n.inputs:
+                last_use[src] = i
+        last_use[genome.output] = len(genome.nodes)
+        self._plan: list[tuple[str, str, tuple[str, ...], tuple[str, ...]]] = []
+        for i, n in enumerate(genome.nodes):
+            free = tuple(s for s in dict.fromkeys(n.inputs) if last_use[s] == i)
+            self._plan.append((n.id, n.op, n.inputs, free))
+
+    def features(self, x: torch.Tensor) -> torch.Tensor:
+        """The output of the last node, before global pooling."""
+        values: dict[str, torch.Tensor] = {INPUT: x}
+        for node_id, op, inputs, free in self._plan:
+            if op == "add":
+                out = values[inputs[0]]
+                for src in inputs[1:]:
+                    out = out + values[src]
+            elif op == "concat":
+                out = torch.cat([values[s] for s in inputs], dim=1)
+            else:
+                out = self.nodes[node_id](values[inputs[0]])
+            for s in free:
+                del values[s]
+            values[node_id] = out
+        return values[self.genome.output]
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.head(self.features(x).mean(dim=(2, 3)))
+
+
+def build_model(
+    genome: Genome,
+    input_shape: tuple[int, int, int],
+    num_classes: int,
+    state: StateDict | None = None,
+) -> GenomeNet:
+    """Builds the network; loads ``state`` (strictly) when given."""
+    model = GenomeNet(genome, input_shape, num_classes)
+    if state is not None:
+        model.load_state_dict(state, strict=True)
+    return model

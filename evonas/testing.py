@@ -1,0 +1,78 @@
+"""Helpers for tests and benchmarks of evonas and of user plug-ins.
+
+:func:`trained_looking_state` gives a genome weights that behave like trained ones (non-zero
+BN running statistics, non-trivial affine parameters), so that function preservation is
+checked where it is hard, not on a freshly initialised network.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from torch import nn
+
+from evonas.model.builder import GenomeNet, StateDict, build_model
+from evonas.space.genome import Genome
+
+
+def torch_generator(rng: np.random.Generator) -> torch.Generator:
+    """A torch CPU generator seeded from ``rng`` (advances ``rng``)."""
+    return torch.Generator().manual_seed(int(rng.integers(2**62)))
+
+
+@torch.no_grad()
+def trained_looking_state(
+    genome: Genome,
+    input_shape: tuple[int, int, int],
+    num_classes: int,
+    rng: np.random.Generator,
+    *,
+    calibration_batches: int = 2,
+    batch_size: int = 8,
+    logit_std: float = 3.0,
+) -> StateDict:
+    """Random weights with realistic batch-norm state.
+
+    Convolutions get He-normal weights; BN running statistics are the actual statistics of
+    the activations on random inputs (as after training), then BN scale and shift are drawn
+    around 1 and 0. Finally the classifier is scaled so the logits have standard deviation
+    ``logit_std``, as a trained classifier's do (random deep nets otherwise reach logits in
+    the hundreds, where fp32 rounding alone exceeds any useful tolerance).
+    """
+    gen = torch_generator(rng)
+    model = build_model(genome, input_shape, num_classes)
+    for module in model.modules():
+        if isinstance(module, (nn.Conv2d, nn.Linear)):
+            fan_in = module.weight[0].numel()
+            module.weight.copy_(
+                torch.randn(module.weight.shape, generator=gen) * (2 / fan_in) ** 0.5
+            )
+            if module.bias is not None:
+                module.bias.copy_(torch.randn(module.bias.shape, generator=gen) * 0.1)
+        elif isinstance(module, nn.BatchNorm2d):
+            module.momentum = None  # cumulative average over the calibration batches
+    model.train()
+    for _ in range(calibration_batches):
+        model(torch.randn((batch_size, *input_shape), generator=gen))
+    for module in model.modules():
+        if isinstance(module, nn.BatchNorm2d):
+            module.momentum = 0.1
+            module.weight.copy_(0.5 + torch.rand(module.weight.shape, generator=gen))
+            module.bias.copy_(torch.randn(module.bias.shape, generator=gen) * 0.1)
+    model.eval()
+    spread = model(torch.randn((batch_size, *input_shape), generator=gen)).std()
+    if torch.isfinite(spread) and spread > 0:
+        model.head.weight.mul_(logit_std / spread)
+        model.head.bias.mul_(logit_std / spread)
+    return {k: v.detach().clone() for k, v in model.state_dict().items()}
+
+
+@torch.no_grad()
+def logits(
+    genome: Genome, state: StateDict, x: torch.Tensor, num_classes: int | None = None
+) -> torch.Tensor:
+    """Eval-mode outputs of ``genome`` with ``state`` on ``x``."""
+    classes = num_classes or int(state["head.weight"].shape[0])
+    shape = (int(x.shape[1]), int(x.shape[2]), int(x.shape[3]))
+    model: GenomeNet = build_model(genome, shape, classes, state).eval()
+    return model(x)
