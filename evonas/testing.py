@@ -12,6 +12,7 @@ import torch
 from torch import nn
 
 from evonas.model.builder import GenomeNet, StateDict, build_model
+from evonas.morphism.base import Child, Morphism
 from evonas.space.genome import Genome
 
 
@@ -76,3 +77,45 @@ def logits(
     shape = (int(x.shape[1]), int(x.shape[2]), int(x.shape[3]))
     model: GenomeNet = build_model(genome, shape, classes, state).eval()
     return model(x)
+
+
+def check_morphism(
+    morphism: Morphism,
+    genome: Genome,
+    rng_seed: int,
+    *,
+    input_shape: tuple[int, int, int] = (1, 16, 16),
+    num_classes: int = 5,
+    tolerance: float = 1e-5,
+) -> Child:
+    """The contract every morphism (built-in or a user's) must meet on ``genome``.
+
+    Checks: the child is a valid genome whose model loads the child state strictly; a train-mode
+    forward and backward pass gives finite outputs and a gradient for every parameter; the
+    same seed gives the same child; a function-preserving morphism keeps the eval-mode logits
+    within ``tolerance``; an approximate one reports a finite deviation. Returns the child.
+    """
+    state = trained_looking_state(genome, input_shape, num_classes, np.random.default_rng(rng_seed))
+    x = torch.randn((4, *input_shape), generator=torch.Generator().manual_seed(rng_seed))
+    child = morphism.apply(genome, state, np.random.default_rng(rng_seed), probe=x)
+    again = morphism.apply(genome, state, np.random.default_rng(rng_seed), probe=x)
+    assert child.genome.hash == again.genome.hash, "same seed gave different child genomes"
+    assert child.state.keys() == again.state.keys()
+    assert all(torch.equal(child.state[k], again.state[k]) for k in child.state), (
+        "same seed gave different child weights"
+    )
+    assert child.record.name == morphism.name
+    model = build_model(child.genome, input_shape, num_classes, child.state).train()
+    out = model(x)
+    assert torch.isfinite(out).all(), "child output is not finite"
+    out.square().mean().backward()
+    for name, p in model.named_parameters():
+        assert p.grad is not None, f"parameter {name} received no gradient"
+        assert torch.isfinite(p.grad).all(), f"gradient of {name} is not finite"
+    assert child.deviation is not None and np.isfinite(child.deviation)
+    if morphism.preserving:
+        change = (logits(child.genome, child.state, x) - logits(genome, state, x)).abs().max()
+        assert float(change) <= tolerance, (
+            f"{morphism.name} changed the function by {float(change)}"
+        )
+    return child

@@ -348,8 +348,12 @@ def _topological_order(nodes: Sequence[Node]) -> tuple[Node, ...]:
                 ready.append(r)
                 ready.sort(key=lambda m: position[m.id])
     if len(out) != len(nodes):
-        stuck = [n.id for n in nodes if pending[n.id] > 0]
-        raise GenomeError(f"nodes {', '.join(stuck)} form a cycle (a genome must be a DAG)")
+        stuck = {n.id: n for n in nodes if pending[n.id] > 0}
+        path = [next(iter(stuck))]  # walk back through stuck inputs until a node repeats
+        while path.count(path[-1]) < 2:
+            path.append(next(i for i in stuck[path[-1]].inputs if i in stuck))
+        cycle = path[path.index(path[-1]) :][::-1]
+        raise GenomeError(f"nodes {' -> '.join(cycle)} form a cycle (a genome must be a DAG)")
     return tuple(out)
 
 

@@ -1,0 +1,167 @@
+"""Every registered morphism meets the shared contract on random genomes.
+
+The contract (evonas.testing.check_morphism): valid child, strict state load, finite forward,
+a gradient for every parameter, same seed -> same child, function preserved (preserving ones)
+or a finite reported deviation (approximate ones).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from evonas.model import build_model
+from evonas.morphism import (
+    MORPHISMS,
+    Child,
+    Morphism,
+    MorphismRecord,
+    NotApplicable,
+    get_morphism,
+    list_morphisms,
+    register_morphism,
+)
+from evonas.registry import RegistryError
+from evonas.space import Genome, random_genome, simple_genome
+from evonas.testing import check_morphism, logits, trained_looking_state
+
+GENOME_SEEDS = range(12)
+
+
+def n_params(genome: Genome) -> int:
+    return sum(p.numel() for p in build_model(genome, (1, 16, 16), 5).parameters())
+
+
+@pytest.mark.parametrize("name", list_morphisms())
+@pytest.mark.parametrize("seed", GENOME_SEEDS)
+def test_contract_on_random_genomes(name: str, seed: int) -> None:
+    genome = random_genome(np.random.default_rng(seed))
+    morphism = get_morphism(name)
+    if not morphism.is_applicable(genome):
+        pytest.skip(f"{name} has no site in this genome")
+    child = check_morphism(morphism, genome, seed)
+    if not morphism.preserving:
+        assert n_params(child.genome) <= n_params(genome), "approximate morphisms shrink"
+
+
+@pytest.mark.parametrize("name", list_morphisms(preserving=True))
+def test_preserving_at_every_site(name: str) -> None:
+    """Not one lucky site: every site of a few genomes keeps the function."""
+    morphism = get_morphism(name)
+    for seed in range(4):
+        rng = np.random.default_rng(100 + seed)
+        genome = random_genome(rng)
+        state = trained_looking_state(genome, (3, 12, 12), 4, rng)
+        x = torch.randn(3, 3, 12, 12, generator=torch.Generator().manual_seed(seed))
+        ref = logits(genome, state, x)
+        for site in morphism.sites(genome):
+            child = morphism.apply_at(genome, state, site, rng)
+            assert (logits(child.genome, child.state, x) - ref).abs().max() <= 1e-5, site
+
+
+@pytest.mark.parametrize("name", list_morphisms())
+def test_different_seeds_give_different_children(name: str) -> None:
+    morphism = get_morphism(name)
+    genome = max(
+        (random_genome(np.random.default_rng(s)) for s in range(10)),
+        key=lambda g: len(morphism.sites(g)),
+    )
+    assert len(morphism.sites(genome)) >= 3
+    state = trained_looking_state(genome, (1, 16, 16), 5, np.random.default_rng(0))
+    outcomes = set()
+    for seed in range(8):
+        child = morphism.apply(genome, state, np.random.default_rng(seed))
+        outcomes.add((child.genome.hash, float(sum(v.float().sum() for v in child.state.values()))))
+    assert len(outcomes) > 1
+
+
+def test_parent_state_is_not_modified() -> None:
+    genome = random_genome(np.random.default_rng(1))
+    state = trained_looking_state(genome, (1, 16, 16), 5, np.random.default_rng(1))
+    before = {k: v.clone() for k, v in state.items()}
+    for name in list_morphisms():
+        morphism = get_morphism(name)
+        if morphism.is_applicable(genome):
+            morphism.apply(genome, state, np.random.default_rng(0))
+    assert state.keys() == before.keys()
+    assert all(torch.equal(state[k], before[k]) for k in state)
+
+
+def test_widen_is_net2wider() -> None:
+    """Widening n3 of a plain chain copies filters and splits the readers' weights."""
+    genome = simple_genome(channels=(6, 8))
+    state = trained_looking_state(genome, (1, 8, 8), 3, np.random.default_rng(0))
+    site = next(s for s in get_morphism("widen").sites(genome) if s == ("n3",))
+    child = get_morphism("widen", noise=0.0).apply_at(genome, state, site, np.random.default_rng(0))
+    w = child.state["nodes.n3.weight"]
+    assert child.genome["n3"].channels == w.shape[0] > 6
+    assert torch.equal(w[:6], state["nodes.n3.weight"])
+    reader = child.state["nodes.n7.weight"]  # conv after the reduce reads n3's group
+    assert reader.shape[1] == w.shape[0]
+    assert torch.allclose(reader.sum(dim=1), state["nodes.n7.weight"].sum(dim=1), atol=1e-6)
+
+
+def test_deepen_inserts_identity_conv_bn_relu() -> None:
+    genome = simple_genome()
+    state = trained_looking_state(genome, (1, 8, 8), 3, np.random.default_rng(0))
+    child = get_morphism("deepen").apply_at(genome, state, ("n2",), np.random.default_rng(0))
+    new = child.record.details["new_nodes"]
+    assert [child.genome[i].op for i in new] == ["conv", "bn", "relu"]
+    assert child.genome["n3"].inputs == (new[2],)
+    assert len(child.genome) == len(genome) + 3
+
+
+def test_separable_is_exact_for_rank_one_kernels() -> None:
+    genome = simple_genome(channels=(4,))
+    state = trained_looking_state(genome, (1, 8, 8), 3, np.random.default_rng(0))
+    w = state["nodes.n3.weight"]
+    p, d = torch.randn(w.shape[0], w.shape[1]), torch.randn(w.shape[1], 9)
+    state["nodes.n3.weight"] = (p[:, :, None] * d[None]).reshape(w.shape)
+    child = get_morphism("separable").apply_at(genome, state, ("n3",), np.random.default_rng(0))
+    x = torch.randn(2, 1, 8, 8)
+    assert (logits(child.genome, child.state, x) - logits(genome, state, x)).abs().max() < 1e-4
+
+
+def test_prune_keeps_the_largest_filters() -> None:
+    genome = simple_genome(channels=(8,))
+    state = trained_looking_state(genome, (1, 8, 8), 3, np.random.default_rng(0))
+    scale = torch.arange(1, 9, dtype=torch.float32).view(8, 1, 1, 1)
+    state["nodes.n3.weight"] = state["nodes.n3.weight"].sign() * scale
+    child = get_morphism("prune_filters", fractions=(0.5,)).apply_at(
+        genome, state, ("n3",), np.random.default_rng(0)
+    )
+    kept = child.state["nodes.n3.weight"].abs().flatten(1).amax(dim=1)
+    assert kept.tolist() == [5.0, 6.0, 7.0, 8.0]
+    assert child.state["head.weight"].shape[1] == 4
+
+
+def test_not_applicable_is_explicit() -> None:
+    genome = Genome((simple_genome().nodes[0],), "n0")  # a single conv: nothing to remove
+    with pytest.raises(NotApplicable, match="remove_skip"):
+        get_morphism("remove_skip").apply(genome, {}, np.random.default_rng(0))
+
+
+def test_user_morphism_registers_and_resolves() -> None:
+    class Identity(Morphism):
+        preserving = True
+
+        def sites(self, genome: Genome) -> list[tuple[str, ...]]:
+            return [(genome.output,)]
+
+        def apply_at(self, genome, state, site, rng):  # type: ignore[no-untyped-def]
+            return Child(genome, dict(state), MorphismRecord(self.name, site))
+
+    register_morphism("identity_for_test")(Identity)
+    try:
+        assert "identity_for_test" in list_morphisms()
+        check_morphism(get_morphism("identity_for_test"), simple_genome(), 0)
+        path = get_morphism("evonas.morphism.preserving:Deepen")
+        assert path.name == "deepen"
+    finally:
+        MORPHISMS._entries.pop("identity_for_test")
+
+
+def test_unknown_morphism_suggests_a_name() -> None:
+    with pytest.raises(RegistryError, match="unknown morphism 'widn' \\(did you mean 'widen'\\?\\)"):
+        get_morphism("widn")
