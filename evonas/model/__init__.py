@@ -1,5 +1,5 @@
 """Model: builds the torch network a genome describes."""
 
-from evonas.model.builder import GenomeNet, SepConv, StateDict, build_model
+from evonas.model.builder import GenomeNet, SepConv, StateDict, build_model, init_weights
 
-__all__ = ["GenomeNet", "SepConv", "StateDict", "build_model"]
+__all__ = ["GenomeNet", "SepConv", "StateDict", "build_model", "init_weights"]

@@ -121,3 +121,24 @@ def build_model(
     if state is not None:
         model.load_state_dict(state, strict=True)
     return model
+
+
+@torch.no_grad()
+def init_weights(model: nn.Module, gen: torch.Generator) -> None:
+    """Seeded initialisation for training from scratch (no global RNG is touched).
+
+    Convolutions: He-normal (fan-out, as torchvision's ResNets); BN: scale 1, shift 0;
+    linear: N(0, 0.01) weights, zero bias.
+    """
+    for m in model.modules():
+        if isinstance(m, nn.Conv2d):
+            fan_out = m.out_channels * m.kernel_size[0] * m.kernel_size[1] // m.groups
+            m.weight.copy_(torch.randn(m.weight.shape, generator=gen) * (2.0 / fan_out) ** 0.5)
+        elif isinstance(m, nn.BatchNorm2d):
+            m.reset_running_stats()
+            m.weight.fill_(1.0)
+            m.bias.zero_()
+        elif isinstance(m, nn.Linear):
+            m.weight.copy_(torch.randn(m.weight.shape, generator=gen) * 0.01)
+            if m.bias is not None:
+                m.bias.zero_()

@@ -1,0 +1,170 @@
+"""Objectives: what a candidate network is scored on.
+
+An objective has a name, a direction (``"min"`` or ``"max"``) and says whether it is
+*cheap* (computable from the architecture alone, before any training: parameters, FLOPs,
+latency) or *expensive* (needs the trained network: validation error). LEMONADE uses the
+cheap ones to decide which children are worth training.
+
+A user's objective is a plain function of an :class:`EvalContext` or a small
+:class:`Objective` subclass, registered by name or named in a scenario as
+``"package.module:attribute"``::
+
+    @objective(direction="min", cheap=True)
+    def conv_count(ctx: EvalContext) -> float:
+        return sum(n.op == "conv" for n in ctx.genome.nodes)
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+
+from evonas.model.builder import GenomeNet, StateDict, build_model
+from evonas.registry import Registry
+from evonas.space.genome import Genome
+from evonas.trainer.trainer import TrainResult
+
+DIRECTIONS = ("min", "max")
+
+
+@dataclass
+class EvalContext:
+    """What an objective may look at. ``train`` is ``None`` when cheap objectives run."""
+
+    genome: Genome
+    input_shape: tuple[int, int, int]  # (channels, height, width) of one image
+    num_classes: int
+    state: StateDict | None = None  # trained (or inherited) weights, when there are any
+    train: TrainResult | None = None  # the training result, for expensive objectives
+    _model: GenomeNet | None = field(default=None, repr=False)
+
+    def model(self) -> GenomeNet:
+        """The network on the CPU in eval mode (with ``state`` if given); built once."""
+        if self._model is None:
+            self._model = build_model(self.genome, self.input_shape, self.num_classes, self.state)
+            self._model.eval()
+        return self._model
+
+
+class Objective(ABC):
+    """Base class of objectives. Subclasses set the class attributes and :meth:`__call__`."""
+
+    name: str = ""
+    direction: str = "min"  # "min" or "max"
+    cheap: bool = False  # computable before training
+    unit: str = ""  # for display, e.g. "s", "FLOPs"
+
+    @abstractmethod
+    def __call__(self, ctx: EvalContext) -> float:
+        """The objective's value for the candidate in ``ctx``."""
+
+    def details(self, ctx: EvalContext) -> dict[str, Any]:
+        """Extra facts to record with the value (e.g. latency IQR); called after __call__."""
+        return {}
+
+    def check_device(self, device: torch.device) -> None:
+        """Raises ``ValueError`` when the objective cannot be measured with this device."""
+        return None
+
+    def minimised(self, value: float) -> float:
+        """The value as a quantity to minimise (negated for ``"max"`` objectives)."""
+        return value if self.direction == "min" else -value
+
+    def __repr__(self) -> str:
+        kind = "cheap" if self.cheap else "expensive"
+        return f"{type(self).__name__}(name={self.name!r}, direction={self.direction!r}, {kind})"
+
+
+class FunctionObjective(Objective):
+    """Wraps a plain function ``fn(ctx) -> float`` as an objective."""
+
+    def __init__(
+        self,
+        fn: Callable[[EvalContext], float],
+        *,
+        name: str | None = None,
+        direction: str = "min",
+        cheap: bool = False,
+        unit: str = "",
+    ) -> None:
+        if direction not in DIRECTIONS:
+            raise ValueError(f"objective direction {direction!r} must be one of {DIRECTIONS}")
+        self.fn = fn
+        self.name = name or str(getattr(fn, "__name__", "objective"))
+        self.direction = direction
+        self.cheap = cheap
+        self.unit = unit
+
+    def __call__(self, ctx: EvalContext) -> float:
+        return float(self.fn(ctx))
+
+
+def objective(
+    *, name: str | None = None, direction: str = "min", cheap: bool = False, unit: str = ""
+) -> Callable[[Callable[[EvalContext], float]], FunctionObjective]:
+    """Decorator that turns a function of :class:`EvalContext` into an objective."""
+
+    def wrap(fn: Callable[[EvalContext], float]) -> FunctionObjective:
+        return FunctionObjective(fn, name=name, direction=direction, cheap=cheap, unit=unit)
+
+    return wrap
+
+
+OBJECTIVES: Registry[Any] = Registry("objective")
+"""Registered objectives: Objective subclasses (instantiated with parameters), instances,
+or plain functions."""
+
+
+def register_objective(name: str, obj: Any = None) -> Any:
+    """Registers an Objective subclass, instance or function under ``name``; usable as a
+    decorator (``@register_objective("energy")``) or a call."""
+    if obj is None:
+        return lambda o: register_objective(name, o)
+    OBJECTIVES.register(name, obj)
+    return obj
+
+
+def get_objective(ref: Any, *, direction: str | None = None, **params: Any) -> Objective:
+    """An objective from a registered name, ``"module:attribute"``, class, instance or function.
+
+    ``params`` go to an Objective subclass's constructor; ``direction`` overrides the
+    declared direction (e.g. for a function objective named from a scenario).
+    """
+    target = OBJECTIVES.resolve(ref) if isinstance(ref, str) else ref
+    label = ref if isinstance(ref, str) else getattr(target, "__name__", repr(target))
+    obj: Objective
+    if isinstance(target, type) and issubclass(target, Objective):
+        obj = target(**params)
+    elif isinstance(target, Objective):
+        if params:
+            raise ValueError(
+                f"objective {label!r} is an instance; it takes no parameters {sorted(params)}"
+            )
+        obj = target
+    elif callable(target):
+        name = ref.rpartition(":")[2] if isinstance(ref, str) else None
+        obj = FunctionObjective(target, name=name, **params)
+    else:
+        raise TypeError(f"objective {label!r} is neither an Objective nor a function")
+    if direction is not None:
+        obj = copy.copy(obj)  # never change a registered instance
+        if direction not in DIRECTIONS:
+            raise ValueError(
+                f"objective {obj.name!r}: direction {direction!r} must be one of {DIRECTIONS}"
+            )
+        obj.direction = direction
+    if obj.direction not in DIRECTIONS:
+        raise ValueError(
+            f"objective {obj.name!r}: direction {obj.direction!r} must be one of {DIRECTIONS}"
+        )
+    return obj
+
+
+def is_finite(value: float) -> bool:
+    return isinstance(value, float) and math.isfinite(value)
