@@ -100,11 +100,16 @@ def check_morphism(
     child = morphism.apply(genome, state, np.random.default_rng(rng_seed), probe=x)
     again = morphism.apply(genome, state, np.random.default_rng(rng_seed), probe=x)
     assert child.genome.hash == again.genome.hash, "same seed gave different child genomes"
+    assert child.state is not None and again.state is not None, "weights were given"
     assert child.state.keys() == again.state.keys()
     assert all(torch.equal(child.state[k], again.state[k]) for k in child.state), (
         "same seed gave different child weights"
     )
     assert child.record.name == morphism.name
+    bare = morphism.apply(genome, None, np.random.default_rng(rng_seed))
+    assert bare.state is None and bare.genome.hash == child.genome.hash, (
+        "architecture-only application must give the same child genome"
+    )
     model = build_model(child.genome, input_shape, num_classes, child.state).train()
     out = model(x)
     assert torch.isfinite(out).all(), "child output is not finite"

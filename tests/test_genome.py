@@ -54,12 +54,27 @@ SIMPLE_HASH = "3470788c4a9134d4"  # recorded when the genome format was fixed
 def test_hash_sees_every_architectural_change() -> None:
     g = simple_genome()
     variants = [
-        Genome(tuple(Node(n.id, n.op, n.inputs, n.channels, 5 if n.id == "n3" else n.kernel)
-                     for n in g.nodes), g.output),
-        Genome(tuple(Node(n.id, n.op, n.inputs, 20 if n.id == "n3" else n.channels, n.kernel)
-                     for n in g.nodes), g.output),
-        Genome(tuple(Node(n.id, "sep_conv" if n.id == "n3" else n.op, n.inputs, n.channels,
-                          n.kernel) for n in g.nodes), g.output),
+        Genome(
+            tuple(
+                Node(n.id, n.op, n.inputs, n.channels, 5 if n.id == "n3" else n.kernel)
+                for n in g.nodes
+            ),
+            g.output,
+        ),
+        Genome(
+            tuple(
+                Node(n.id, n.op, n.inputs, 20 if n.id == "n3" else n.channels, n.kernel)
+                for n in g.nodes
+            ),
+            g.output,
+        ),
+        Genome(
+            tuple(
+                Node(n.id, "sep_conv" if n.id == "n3" else n.op, n.inputs, n.channels, n.kernel)
+                for n in g.nodes
+            ),
+            g.output,
+        ),
     ]
     assert len({g.hash, *(v.hash for v in variants)}) == 4
 
@@ -83,22 +98,56 @@ def test_add_commutes_concat_does_not() -> None:
     ("nodes", "output", "message"),
     [
         ([Node("a", "conv9", ("input",))], "a", "node 'a': unknown op 'conv9'; valid ops"),
-        ([Node("a", "conv", ("input",), 8, 3), Node("b", "relu", ("zz",))], "b",
-         "node 'b': input 'zz' does not exist (dangling edge)"),
-        ([Node("a", "conv", ("input",), 8, 3), Node("b", "conv", ("a",), 4, 3),
-          Node("c", "add", ("a", "b"))], "c", "node 'c' (add): inputs have different channels (a=8, b=4)"),
-        ([Node("a", "conv", ("input",), 8, 3), Node("b", "relu", ("c",)), Node("c", "bn", ("b",)),
-          Node("d", "add", ("a", "c"))], "d", "nodes b -> c -> b form a cycle"),
-        ([Node("a", "conv", ("input",), 8, 3), Node("b", "relu", ("a",)), Node("c", "bn", ("a",))],
-         "c", "node 'b' does not reach the output 'c' (dead node)"),
+        (
+            [Node("a", "conv", ("input",), 8, 3), Node("b", "relu", ("zz",))],
+            "b",
+            "node 'b': input 'zz' does not exist (dangling edge)",
+        ),
+        (
+            [
+                Node("a", "conv", ("input",), 8, 3),
+                Node("b", "conv", ("a",), 4, 3),
+                Node("c", "add", ("a", "b")),
+            ],
+            "c",
+            "node 'c' (add): inputs have different channels (a=8, b=4)",
+        ),
+        (
+            [
+                Node("a", "conv", ("input",), 8, 3),
+                Node("b", "relu", ("c",)),
+                Node("c", "bn", ("b",)),
+                Node("d", "add", ("a", "c")),
+            ],
+            "d",
+            "nodes b -> c -> b form a cycle",
+        ),
+        (
+            [
+                Node("a", "conv", ("input",), 8, 3),
+                Node("b", "relu", ("a",)),
+                Node("c", "bn", ("a",)),
+            ],
+            "c",
+            "node 'b' does not reach the output 'c' (dead node)",
+        ),
         ([Node("a", "conv", ("input",), 8, 4)], "a", "node 'a' (conv): kernel 4 is not one of"),
         ([Node("a", "relu", ("input",))], "a", "node 'a' (relu) reads 'input'"),
-        ([Node("a", "conv", ("input",), 8, 3), Node("r", "reduce", ("a",)),
-          Node("c", "add", ("a", "r"))], "c", "inputs come from different stages"),
+        (
+            [
+                Node("a", "conv", ("input",), 8, 3),
+                Node("r", "reduce", ("a",)),
+                Node("c", "add", ("a", "r")),
+            ],
+            "c",
+            "inputs come from different stages",
+        ),
         ([Node("a", "conv", ("input",), 8, 3)], "b", "output 'b' is not a node"),
     ],
 )
-def test_malformed_genome_error_names_the_node(nodes: list[Node], output: str, message: str) -> None:
+def test_malformed_genome_error_names_the_node(
+    nodes: list[Node], output: str, message: str
+) -> None:
     with pytest.raises(GenomeError) as err:
         Genome(tuple(nodes), output)
     assert message in str(err.value)
@@ -144,5 +193,9 @@ def test_samplers_are_seeded() -> None:
     c = [g.hash for g in initial_genomes(np.random.default_rng(4), 5)]
     assert a == b and a != c
     assert len(set(a)) == 5  # distinct networks
-    assert random_genome(np.random.default_rng(9)).hash == random_genome(np.random.default_rng(9)).hash
-    assert random_genome(np.random.default_rng(9)).hash != random_genome(np.random.default_rng(8)).hash
+    assert (
+        random_genome(np.random.default_rng(9)).hash == random_genome(np.random.default_rng(9)).hash
+    )
+    assert (
+        random_genome(np.random.default_rng(9)).hash != random_genome(np.random.default_rng(8)).hash
+    )

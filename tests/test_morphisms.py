@@ -150,7 +150,9 @@ def test_user_morphism_registers_and_resolves() -> None:
             return [(genome.output,)]
 
         def apply_at(self, genome, state, site, rng):  # type: ignore[no-untyped-def]
-            return Child(genome, dict(state), MorphismRecord(self.name, site))
+            return Child(
+                genome, None if state is None else dict(state), MorphismRecord(self.name, site)
+            )
 
     register_morphism("identity_for_test")(Identity)
     try:
@@ -163,5 +165,7 @@ def test_user_morphism_registers_and_resolves() -> None:
 
 
 def test_unknown_morphism_suggests_a_name() -> None:
-    with pytest.raises(RegistryError, match="unknown morphism 'widn' \\(did you mean 'widen'\\?\\)"):
+    with pytest.raises(
+        RegistryError, match="unknown morphism 'widn' \\(did you mean 'widen'\\?\\)"
+    ):
         get_morphism("widn")

@@ -16,9 +16,7 @@ from evonas.trainer import TrainConfig, Trainer
 
 
 def plain_net(c1: int, c2: int, k: int) -> Genome:
-    return Genome(
-        (Node("a", "conv", ("input",), c1, k), Node("b", "conv", ("a",), c2, k)), "b"
-    )
+    return Genome((Node("a", "conv", ("input",), c1, k), Node("b", "conv", ("a",), c2, k)), "b")
 
 
 @pytest.mark.parametrize(("c1", "c2", "k", "side"), [(8, 16, 3, 12), (4, 4, 5, 9), (6, 10, 1, 7)])
@@ -48,13 +46,18 @@ def test_latency_is_positive_cached_and_detailed() -> None:
 def test_bigger_network_is_slower() -> None:
     latency = get_objective("latency", blocks=5, block_seconds=0.005, warmup=2)
     small = latency(EvalContext(simple_genome(channels=(4,)), (3, 32, 32), 10))
-    big = latency(EvalContext(simple_genome(channels=(64, 128), convs_per_stage=3), (3, 32, 32), 10))
+    big = latency(
+        EvalContext(simple_genome(channels=(64, 128), convs_per_stage=3), (3, 32, 32), 10)
+    )
     assert big > 2 * small
 
 
 def test_cheap_and_expensive_are_declared() -> None:
     assert {n: get_objective(n).cheap for n in ("val_error", "params", "flops", "latency")} == {
-        "val_error": False, "params": True, "flops": True, "latency": True,
+        "val_error": False,
+        "params": True,
+        "flops": True,
+        "latency": True,
     }
 
 
@@ -63,7 +66,9 @@ def test_custom_objectives_by_import_path() -> None:
     result = Trainer(data, TrainConfig(epochs=1, batch_size=16, device="cpu")).train(
         simple_genome(channels=(4,)), seed=0
     )
-    ctx = EvalContext(simple_genome(channels=(4,)), (1, 8, 8), data.num_classes, result.state, result)
+    ctx = EvalContext(
+        simple_genome(channels=(4,)), (1, 8, 8), data.num_classes, result.state, result
+    )
     conv_count = get_objective("tests.plugins.user_objectives:conv_count")
     assert conv_count.cheap and conv_count(ctx) == 2.0
     depth = get_objective("tests.plugins.user_objectives:plain_depth", direction="max")

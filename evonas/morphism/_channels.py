@@ -128,17 +128,24 @@ def _concat_map(
 def apply_remap(
     genome: Genome,
     groups: ChannelGroups,
-    state: StateDict,
+    state: StateDict | None,
     maps: dict[int, torch.Tensor],
     *,
     divide: bool,
-) -> tuple[dict[str, Node], StateDict]:
+) -> tuple[dict[str, Node], StateDict | None]:
     """Applies planned maps to the weights; returns nodes with new widths and the new state.
 
-    ``state`` is not modified.
+    ``state`` is not modified; with ``state=None`` only the widths change.
     """
-    new = dict(state)
     nodes: dict[str, Node] = {}
+    for g, m in maps.items():
+        for t in groups.members[g]:
+            node = genome[t]
+            if node.op in CONV_OPS:
+                nodes[t] = Node(t, node.op, node.inputs, int(m.numel()), node.kernel)
+    if state is None:
+        return nodes, None
+    new = dict(state)
     for g, m in maps.items():
         if divide:
             old = max(genome.channels[t] for t in groups.members[g])
@@ -155,8 +162,6 @@ def apply_remap(
             elif node.op == "bn":
                 for p in ("weight", "bias", "running_mean", "running_var"):
                     _take(new, f"nodes.{t}.{p}", m, 0)
-            if node.op in CONV_OPS:
-                nodes[t] = Node(t, node.op, node.inputs, int(m.numel()), node.kernel)
             for c in genome.consumers[t]:
                 cn = genome[c]
                 if cn.op == "conv":

@@ -51,7 +51,7 @@ class RemoveLayer(Morphism):
         return out
 
     def apply_at(
-        self, genome: Genome, state: StateDict, site: Site, rng: np.random.Generator
+        self, genome: Genome, state: StateDict | None, site: Site, rng: np.random.Generator
     ) -> Child:
         source = genome[site[0]].inputs[0]
         last = site[-1]
@@ -101,12 +101,12 @@ class RemoveSkip(Morphism):
         return out
 
     def apply_at(
-        self, genome: Genome, state: StateDict, site: Site, rng: np.random.Generator
+        self, genome: Genome, state: StateDict | None, site: Site, rng: np.random.Generator
     ) -> Child:
         merge_id, k_text = site
         k = int(k_text)
         merge = genome[merge_id]
-        new = dict(state)
+        new = None if state is None else dict(state)
         changed: dict[str, Node] = {}
         if merge.op == "concat":
             groups = ChannelGroups.of(genome)
@@ -177,17 +177,18 @@ class PruneFilters(Morphism):
         return out
 
     def apply_at(
-        self, genome: Genome, state: StateDict, site: Site, rng: np.random.Generator
+        self, genome: Genome, state: StateDict | None, site: Site, rng: np.random.Generator
     ) -> Child:
         groups = ChannelGroups.of(genome)
         gid = groups.group_of[site[0]]
         width = genome.channels[site[0]]
         fraction = float(rng.choice(self.fractions))
         keep_n = max(self.min_channels, width - max(1, round(width * fraction)))
-        norm = torch.zeros(width)
+        norm = torch.zeros(width)  # architecture only (no state): any channels will do
         for p in site:
             key = f"nodes.{p}.weight" if genome[p].op == "conv" else f"nodes.{p}.pointwise.weight"
-            norm += state[key].abs().flatten(1).sum(dim=1).float().cpu()
+            if state is not None:
+                norm += state[key].abs().flatten(1).sum(dim=1).float().cpu()
         keep = torch.sort(torch.argsort(norm, descending=True, stable=True)[:keep_n]).values
         maps = plan_remap(genome, groups, gid, keep)
         changed, new = apply_remap(genome, groups, state, maps, divide=False)
@@ -211,9 +212,16 @@ class Separable(Morphism):
         return [(n.id,) for n in genome.nodes if n.op == "conv" and (n.kernel or 0) >= 3]
 
     def apply_at(
-        self, genome: Genome, state: StateDict, site: Site, rng: np.random.Generator
+        self, genome: Genome, state: StateDict | None, site: Site, rng: np.random.Generator
     ) -> Child:
         (target,) = site
+        nodes = tuple(
+            Node(n.id, "sep_conv", n.inputs, n.channels, n.kernel) if n.id == target else n
+            for n in genome.nodes
+        )
+        record = MorphismRecord(self.name, site, {})
+        if state is None:
+            return Child(Genome(nodes, genome.output), None, record)
         w = state[f"nodes.{target}.weight"]
         c_out, c_in, k, _ = w.shape
         slices = w.permute(1, 0, 2, 3).reshape(c_in, c_out, k * k).double()
@@ -224,8 +232,4 @@ class Separable(Morphism):
         new = {k_: v for k_, v in state.items() if k_ != f"nodes.{target}.weight"}
         new[f"nodes.{target}.depthwise.weight"] = depthwise.reshape(c_in, 1, k, k).to(w.dtype)
         new[f"nodes.{target}.pointwise.weight"] = pointwise.reshape(c_out, c_in, 1, 1).to(w.dtype)
-        nodes = tuple(
-            Node(n.id, "sep_conv", n.inputs, n.channels, n.kernel) if n.id == target else n
-            for n in genome.nodes
-        )
-        return Child(Genome(nodes, genome.output), new, MorphismRecord(self.name, site, {}))
+        return Child(Genome(nodes, genome.output), new, record)

@@ -43,7 +43,7 @@ class Child:
     """A morphism's result."""
 
     genome: Genome
-    state: StateDict  # the child's weights, derived from the parent's
+    state: StateDict | None  # the child's weights, derived from the parent's (None: genome only)
     record: MorphismRecord
     deviation: float | None = None  # relative output change on the probe batch, if measured
 
@@ -61,9 +61,13 @@ class Morphism(ABC):
 
     @abstractmethod
     def apply_at(
-        self, genome: Genome, state: StateDict, site: Site, rng: np.random.Generator
+        self, genome: Genome, state: StateDict | None, site: Site, rng: np.random.Generator
     ) -> Child:
-        """Applies the morphism at ``site``; ``state`` is not modified."""
+        """Applies the morphism at ``site``; ``state`` is not modified.
+
+        With ``state=None`` only the genome is changed (architecture-only search, surrogate
+        evaluation); the child's state is then ``None`` too.
+        """
 
     def is_applicable(self, genome: Genome) -> bool:
         return bool(self.sites(genome))
@@ -71,7 +75,7 @@ class Morphism(ABC):
     def apply(
         self,
         genome: Genome,
-        state: StateDict,
+        state: StateDict | None,
         rng: np.random.Generator,
         *,
         probe: torch.Tensor | None = None,
@@ -88,7 +92,7 @@ class Morphism(ABC):
         if not sites:
             raise NotApplicable(f"morphism {self.name!r} has no site in genome {genome.short_hash}")
         child = self.apply_at(genome, state, sites[int(rng.integers(len(sites)))], rng)
-        if probe is not None:
+        if probe is not None and state is not None and child.state is not None:
             dev = output_deviation(genome, state, child.genome, child.state, probe)
             child = Child(child.genome, child.state, child.record, dev)
         return child
@@ -165,8 +169,8 @@ def rewire(nodes: Sequence[Node], old: str, new: str, *, skip: Sequence[str] = (
 
 
 def prune_dead(
-    nodes: Sequence[Node], output: str, state: StateDict
-) -> tuple[list[Node], StateDict]:
+    nodes: Sequence[Node], output: str, state: StateDict | None
+) -> tuple[list[Node], StateDict | None]:
     """Drops nodes that no longer reach ``output``, and every weight of a node not kept."""
     live = {output}
     for n in reversed(nodes):
@@ -174,6 +178,8 @@ def prune_dead(
             live.update(n.inputs)
     kept = [n for n in nodes if n.id in live]
     kept_ids = {n.id for n in kept}
+    if state is None:
+        return kept, None
     new_state = {k: v for k, v in state.items() if _node_of(k) in kept_ids or _node_of(k) is None}
     return kept, new_state
 

@@ -54,7 +54,7 @@ class Deepen(Morphism):
         return [(n.id,) for n in genome.nodes if n.op == "relu"]
 
     def apply_at(
-        self, genome: Genome, state: StateDict, site: Site, rng: np.random.Generator
+        self, genome: Genome, state: StateDict | None, site: Site, rng: np.random.Generator
     ) -> Child:
         (after,) = site
         c = genome.channels[after]
@@ -72,11 +72,12 @@ class Deepen(Morphism):
             ],
         )
         output = relu_id if genome.output == after else genome.output
-        weight = torch.zeros(c, c, k, k)
-        weight[torch.arange(c), torch.arange(c), k // 2, k // 2] = 1.0
-        new = dict(state)
-        new[f"nodes.{conv_id}.weight"] = weight
-        new.update(bn_identity_state(f"nodes.{bn_id}", c))
+        new = None
+        if state is not None:
+            weight = torch.zeros(c, c, k, k)
+            weight[torch.arange(c), torch.arange(c), k // 2, k // 2] = 1.0
+            new = {**state, f"nodes.{conv_id}.weight": weight}
+            new.update(bn_identity_state(f"nodes.{bn_id}", c))
         record = MorphismRecord(
             self.name,
             site,
@@ -130,7 +131,7 @@ class Widen(Morphism):
         return out
 
     def apply_at(
-        self, genome: Genome, state: StateDict, site: Site, rng: np.random.Generator
+        self, genome: Genome, state: StateDict | None, site: Site, rng: np.random.Generator
     ) -> Child:
         groups = ChannelGroups.of(genome)
         gid = groups.group_of[site[0]]
@@ -142,7 +143,7 @@ class Widen(Morphism):
         index = torch.cat([torch.arange(width), extra])
         maps = plan_remap(genome, groups, gid, index)
         changed, new = apply_remap(genome, groups, state, maps, divide=True)
-        if self.noise > 0:
+        if self.noise > 0 and new is not None:
             _symmetric_noise(genome, groups, new, maps, self.noise, _torch_gen(rng))
         nodes = tuple(changed.get(n.id, n) for n in genome.nodes)
         record = MorphismRecord(self.name, site, {"from": width, "to": target})
@@ -233,10 +234,10 @@ class AddSkip(Morphism):
         return out
 
     def apply_at(
-        self, genome: Genome, state: StateDict, site: Site, rng: np.random.Generator
+        self, genome: Genome, state: StateDict | None, site: Site, rng: np.random.Generator
     ) -> Child:
         mode, u, v = site
-        new = dict(state)
+        new = None if state is None else dict(state)
         if mode == "add":
             proj_id, add_id = genome.new_ids(2)
             nodes = rewire(genome.nodes, v, add_id)
@@ -248,9 +249,10 @@ class AddSkip(Morphism):
                     Node(add_id, "add", (v, proj_id)),
                 ],
             )
-            new[f"nodes.{proj_id}.weight"] = torch.zeros(
-                genome.channels[v], genome.channels[u], 1, 1
-            )
+            if new is not None:
+                new[f"nodes.{proj_id}.weight"] = torch.zeros(
+                    genome.channels[v], genome.channels[u], 1, 1
+                )
             output = add_id if genome.output == v else genome.output
             details = {"new_nodes": [proj_id, add_id]}
         else:
@@ -258,20 +260,28 @@ class AddSkip(Morphism):
             nodes = rewire(genome.nodes, v, cat_id)
             nodes = insert_after(nodes, v, [Node(cat_id, "concat", (v, u))])
             extra = genome.channels[u]
-            gen = _torch_gen(rng)
-            for r in genome.consumers[v]:
-                if genome[r].op == "conv":
-                    _zero_cols(new, f"nodes.{r}.weight", extra)
-                else:  # sep_conv: the depthwise filters of new channels are free, keep them small
-                    dw = new[f"nodes.{r}.depthwise.weight"]
-                    fresh = torch.randn((extra, *dw.shape[1:]), generator=gen) * float(dw.std())
-                    new[f"nodes.{r}.depthwise.weight"] = torch.cat([dw, fresh.to(dw.dtype)])
-                    _zero_cols(new, f"nodes.{r}.pointwise.weight", extra)
-            if genome.output == v:
-                _zero_cols(new, "head.weight", extra)
+            if new is not None:
+                _zero_readers(genome, new, v, extra, _torch_gen(rng))
             output = cat_id if genome.output == v else genome.output
             details = {"new_nodes": [cat_id]}
         return Child(Genome(tuple(nodes), output), new, MorphismRecord(self.name, site, details))
+
+
+def _zero_readers(
+    genome: Genome, state: StateDict, v: str, extra: int, gen: torch.Generator
+) -> None:
+    """Gives every reader of ``v`` (conv, sep_conv, head) zero weights for ``extra`` new
+    input channels appended after ``v``'s own."""
+    for r in genome.consumers[v]:
+        if genome[r].op == "conv":
+            _zero_cols(state, f"nodes.{r}.weight", extra)
+        else:  # sep_conv: the depthwise filters of new channels are free, keep them small
+            dw = state[f"nodes.{r}.depthwise.weight"]
+            fresh = torch.randn((extra, *dw.shape[1:]), generator=gen) * float(dw.std())
+            state[f"nodes.{r}.depthwise.weight"] = torch.cat([dw, fresh.to(dw.dtype)])
+            _zero_cols(state, f"nodes.{r}.pointwise.weight", extra)
+    if genome.output == v:
+        _zero_cols(state, "head.weight", extra)
 
 
 def _zero_cols(state: StateDict, key: str, extra: int) -> None:
@@ -289,14 +299,15 @@ class EnlargeKernel(Morphism):
         return [(n.id,) for n in genome.nodes if n.op in CONV_OPS and (n.kernel or 0) < KERNELS[-1]]
 
     def apply_at(
-        self, genome: Genome, state: StateDict, site: Site, rng: np.random.Generator
+        self, genome: Genome, state: StateDict | None, site: Site, rng: np.random.Generator
     ) -> Child:
         (target,) = site
         node = genome[target]
         assert node.kernel is not None
         key = f"nodes.{target}.weight" if node.op == "conv" else f"nodes.{target}.depthwise.weight"
-        new = dict(state)
-        new[key] = torch.nn.functional.pad(state[key], (1, 1, 1, 1))
+        new = None
+        if state is not None:
+            new = {**state, key: torch.nn.functional.pad(state[key], (1, 1, 1, 1))}
         nodes = tuple(
             Node(n.id, n.op, n.inputs, n.channels, node.kernel + 2) if n.id == target else n
             for n in genome.nodes
