@@ -1,5 +1,12 @@
 """Model: builds the torch network a genome describes."""
 
-from evonas.model.builder import GenomeNet, SepConv, StateDict, build_model, init_weights
+from evonas.model.builder import (
+    GenomeNet,
+    SepConv,
+    StateDict,
+    build_model,
+    count_params,
+    init_weights,
+)
 
-__all__ = ["GenomeNet", "SepConv", "StateDict", "build_model", "init_weights"]
+__all__ = ["GenomeNet", "SepConv", "StateDict", "build_model", "count_params", "init_weights"]

@@ -59,6 +59,8 @@ class Objective(ABC):
     direction: str = "min"  # "min" or "max"
     cheap: bool = False  # computable before training
     unit: str = ""  # for display, e.g. "s", "FLOPs"
+    bounds: tuple[float, float] = (0.0, 1.0)  # best..worst range mapped to [0, 1] for hypervolume
+    log_scale: bool = False  # normalise log10(value) (sizes and times span decades)
 
     @abstractmethod
     def __call__(self, ctx: EvalContext) -> float:
@@ -76,6 +78,20 @@ class Objective(ABC):
         """The value as a quantity to minimise (negated for ``"max"`` objectives)."""
         return value if self.direction == "min" else -value
 
+    def normalised(self, value: float) -> float:
+        """``value`` mapped to [0, 1] by the fixed ``bounds`` (0 best, 1 worst, clipped).
+
+        Hypervolumes are computed on these values against the reference point 1 per
+        objective, so runs with the same objectives compare, whatever they found.
+        """
+        lo, hi = self.bounds
+        if self.log_scale:
+            value, lo, hi = (math.log10(max(v, 1e-30)) for v in (value, lo, hi))
+        t = (value - lo) / (hi - lo)
+        if self.direction == "max":
+            t = 1.0 - t
+        return min(1.0, max(0.0, t))
+
     def __repr__(self) -> str:
         kind = "cheap" if self.cheap else "expensive"
         return f"{type(self).__name__}(name={self.name!r}, direction={self.direction!r}, {kind})"
@@ -92,6 +108,8 @@ class FunctionObjective(Objective):
         direction: str = "min",
         cheap: bool = False,
         unit: str = "",
+        bounds: tuple[float, float] = (0.0, 1.0),
+        log_scale: bool = False,
     ) -> None:
         if direction not in DIRECTIONS:
             raise ValueError(f"objective direction {direction!r} must be one of {DIRECTIONS}")
@@ -100,18 +118,40 @@ class FunctionObjective(Objective):
         self.direction = direction
         self.cheap = cheap
         self.unit = unit
+        if not bounds[0] < bounds[1]:
+            raise ValueError(f"objective {self.name!r}: bounds {bounds} need low < high")
+        self.bounds = (float(bounds[0]), float(bounds[1]))
+        self.log_scale = log_scale
 
     def __call__(self, ctx: EvalContext) -> float:
         return float(self.fn(ctx))
 
 
 def objective(
-    *, name: str | None = None, direction: str = "min", cheap: bool = False, unit: str = ""
+    *,
+    name: str | None = None,
+    direction: str = "min",
+    cheap: bool = False,
+    unit: str = "",
+    bounds: tuple[float, float] = (0.0, 1.0),
+    log_scale: bool = False,
 ) -> Callable[[Callable[[EvalContext], float]], FunctionObjective]:
-    """Decorator that turns a function of :class:`EvalContext` into an objective."""
+    """Decorator that turns a function of :class:`EvalContext` into an objective.
+
+    ``bounds`` (best and worst plausible values) and ``log_scale`` fix how the objective is
+    normalised for hypervolume; see :meth:`Objective.normalised`.
+    """
 
     def wrap(fn: Callable[[EvalContext], float]) -> FunctionObjective:
-        return FunctionObjective(fn, name=name, direction=direction, cheap=cheap, unit=unit)
+        return FunctionObjective(
+            fn,
+            name=name,
+            direction=direction,
+            cheap=cheap,
+            unit=unit,
+            bounds=bounds,
+            log_scale=log_scale,
+        )
 
     return wrap
 

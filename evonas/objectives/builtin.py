@@ -9,7 +9,7 @@ import numpy as np
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 
-from evonas.model.builder import build_model
+from evonas.model.builder import build_model, count_params
 from evonas.objectives.base import EvalContext, Objective, register_objective
 from evonas.trainer.trainer import resolve_device
 
@@ -35,9 +35,11 @@ class Params(Objective):
     name = "params"
     direction = "min"
     cheap = True
+    bounds = (1e3, 1e8)
+    log_scale = True
 
     def __call__(self, ctx: EvalContext) -> float:
-        return float(sum(p.numel() for p in ctx.model().parameters()))
+        return float(count_params(ctx.genome, ctx.input_shape, ctx.num_classes))
 
 
 @register_objective("flops")
@@ -53,6 +55,8 @@ class Flops(Objective):
     direction = "min"
     cheap = True
     unit = "FLOPs"
+    bounds = (1e5, 1e11)
+    log_scale = True
 
     @torch.no_grad()
     def __call__(self, ctx: EvalContext) -> float:
@@ -82,6 +86,8 @@ class Latency(Objective):
     direction = "min"
     cheap = True
     unit = "s"
+    bounds = (1e-5, 1.0)
+    log_scale = True
 
     def __init__(
         self,
@@ -153,6 +159,8 @@ class PeakMemory(Objective):
     direction = "min"
     cheap = False
     unit = "B"
+    bounds = (1e6, 1e11)
+    log_scale = True
 
     def check_device(self, device: torch.device) -> None:
         if device.type != "cuda":

@@ -1,0 +1,270 @@
+"""The engine: one small loop that drives any strategy through ask / accept / tell.
+
+The strategy proposes; the engine makes the children (applying morphisms to the parent's
+genome and weights), skips architectures already seen, computes cheap objectives, lets the
+strategy accept, trains what was accepted, computes the remaining objectives, and tells the
+strategy. A Pareto archive over every evaluated network is updated as results arrive.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+import traceback
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from evonas.engine.archive import ParetoArchive
+from evonas.engine.evaluator import Evaluator
+from evonas.engine.individual import Candidate, Individual
+from evonas.model.builder import StateDict
+from evonas.morphism.base import Morphism, MorphismRecord, get_morphism, list_morphisms
+from evonas.objectives.base import EvalContext, Objective
+from evonas.space.genome import Genome
+from evonas.strategy.base import Proposal, Strategy, StrategyContext
+from evonas.trainer.trainer import TrainResult
+
+
+@dataclass(frozen=True)
+class Budget:
+    """When to stop: whichever limit is reached first (unset limits do not apply)."""
+
+    evaluations: int | None = None  # networks evaluated (failed ones count)
+    seconds: float | None = None  # wall-clock time of the search
+    epochs: float | None = None  # training epochs summed over all networks
+
+    def __post_init__(self) -> None:
+        if self.evaluations is None and self.seconds is None and self.epochs is None:
+            raise ValueError("a budget needs at least one of evaluations, seconds or epochs")
+        for name in ("evaluations", "seconds", "epochs"):
+            value = getattr(self, name)
+            if value is not None and value <= 0:
+                raise ValueError(f"budget {name} must be > 0, got {value}")
+
+
+@dataclass
+class Progress:
+    """Running totals, also what the budget is checked against."""
+
+    evaluations: int = 0
+    epochs: float = 0.0
+    seconds: float = 0.0
+    hypervolume: float = 0.0
+    history: list[tuple[int, float, float]] = field(default_factory=list)  # (evals, s, hv)
+
+
+class Search:
+    """A multi-objective architecture search.
+
+    Args:
+        strategy: proposes and selects (see :mod:`evonas.strategy`).
+        evaluator: trains or scores candidates.
+        objectives: what is optimised; the cheap ones are computed before training.
+        initial: the initial networks, trained from scratch first.
+        budget: when to stop.
+        seed: one seed for every random choice of the run.
+        morphisms: names of the enabled morphisms (default: all registered), or instances.
+        inheritance: children start from their parent's weights (Lamarckian); False trains
+            every child from scratch, to measure the benefit.
+        on_individual: called with every evaluated individual, in order (the run record).
+    """
+
+    def __init__(
+        self,
+        *,
+        strategy: Strategy,
+        evaluator: Evaluator,
+        objectives: Sequence[Objective],
+        initial: Sequence[Genome],
+        budget: Budget,
+        seed: int = 0,
+        morphisms: Sequence[str | Morphism] | None = None,
+        inheritance: bool = True,
+        on_individual: Callable[[Individual, StateDict | None], None] | None = None,
+    ) -> None:
+        if not objectives:
+            raise ValueError("a search needs at least one objective")
+        names = [o.name for o in objectives]
+        if len(set(names)) != len(names):
+            raise ValueError(f"objective names must be unique, got {names}")
+        if not initial:
+            raise ValueError("a search needs at least one initial network")
+        self.strategy = strategy
+        self.evaluator = evaluator
+        self.objectives = list(objectives)
+        self.budget = budget
+        self.seed = seed
+        self.inheritance = inheritance
+        self.on_individual = on_individual
+        enabled = [
+            get_morphism(m) for m in (morphisms if morphisms is not None else list_morphisms())
+        ]
+        self.morphisms = {m.name: m for m in enabled}
+        self.archive = ParetoArchive(self.objectives)
+        self.progress = Progress()
+        self.states: dict[int, StateDict] = {}  # weights of individuals that may be parents
+        self.individuals: dict[int, Individual] = {}
+        self._seen: set[str] = set()
+        # one seed splits into the strategy's stream and, per evaluation id, a training seed
+        (strategy_seq,) = np.random.SeedSequence(seed).spawn(1)
+        self.context = StrategyContext(
+            objectives=self.objectives,
+            morphisms=self.morphisms,
+            initial=list(initial),
+            rng=np.random.default_rng(strategy_seq),
+        )
+        self.strategy.setup(self.context)
+        self._started = time.perf_counter()
+
+    # --- the loop -----------------------------------------------------------------------
+    def run(self) -> ParetoArchive:
+        """Runs until the budget is spent; returns the archive."""
+        idle = 0
+        while not self.done():
+            proposals = self.strategy.ask(1)
+            children = self._make_children(proposals)
+            accepted = self.strategy.accept(children) if children else []
+            evaluated = [self.evaluate(c) for c in accepted if not self.done()]
+            self.strategy.tell(evaluated)
+            idle = 0 if evaluated else idle + 1
+            if idle >= 50:  # the strategy only proposes networks already seen
+                break
+        return self.archive
+
+    def done(self) -> bool:
+        b, p = self.budget, self.progress
+        p.seconds = time.perf_counter() - self._started
+        return (
+            (b.evaluations is not None and p.evaluations >= b.evaluations)
+            or (b.seconds is not None and p.seconds >= b.seconds)
+            or (b.epochs is not None and p.epochs >= b.epochs)
+        )
+
+    # --- children -----------------------------------------------------------------------
+    def _make_children(self, proposals: Sequence[Proposal]) -> list[Candidate]:
+        out: list[Candidate] = []
+        for p in proposals:
+            child = self.make_child(p)
+            if child is not None and child.genome.hash not in self._seen:
+                self._seen.add(child.genome.hash)  # duplicates within a batch count as seen
+                out.append(child)
+        return out
+
+    def make_child(self, proposal: Proposal) -> Candidate | None:
+        """Applies a proposal's morphisms; ``None`` when none applies. Computes cheap objectives."""
+        if proposal.parent_id is None:
+            if proposal.genome is None:
+                raise ValueError("a proposal needs a parent_id or a genome")
+            genome, state = proposal.genome, None
+        else:
+            genome = self.individuals[proposal.parent_id].genome
+            state = self.states.get(proposal.parent_id) if self.inheritance else None
+        rng = np.random.default_rng(proposal.seed)
+        records: list[MorphismRecord] = []
+        approximate = False
+        for name in proposal.morphisms:
+            morphism = self.morphisms[name]
+            if not morphism.is_applicable(genome):
+                continue
+            child = morphism.apply(genome, state, rng)
+            genome, state = child.genome, child.state
+            records.append(child.record)
+            approximate |= not morphism.preserving
+        if proposal.morphisms and not records:
+            return None
+        candidate = Candidate(genome, proposal.parent_id, tuple(records), state, approximate)
+        ctx = EvalContext(genome, self.evaluator.input_shape, self.evaluator.num_classes)
+        candidate.cheap = {o.name: o(ctx) for o in self.objectives if o.cheap}
+        return candidate
+
+    # --- evaluation ---------------------------------------------------------------------
+    def evaluate(self, candidate: Candidate) -> Individual:
+        """Trains one candidate, computes its objectives, records it; never raises for a
+        failing candidate (it is recorded as failed)."""
+        ident = self.progress.evaluations
+        seed = int(np.random.SeedSequence([self.seed, 1, ident]).generate_state(1)[0])
+        teacher = None
+        if candidate.parent_id is not None and candidate.parent_id in self.states:
+            teacher = (
+                self.individuals[candidate.parent_id].genome,
+                self.states[candidate.parent_id],
+            )
+        started = time.perf_counter()
+        try:
+            result = self.evaluator.evaluate(candidate, seed, teacher)
+            objectives, details = self._objectives(candidate, result)
+            status, error = result.status, result.error
+        except Exception as exc:  # a broken candidate must not end the search
+            result = None
+            objectives = {o.name: float("nan") for o in self.objectives}
+            details = {}
+            status, error = "error", "".join(traceback.format_exception_only(exc)).strip()
+        individual = Individual(
+            id=ident,
+            genome=candidate.genome,
+            parent_id=candidate.parent_id,
+            morphisms=candidate.morphisms,
+            objectives=objectives,
+            status=status,
+            error=error,
+            train=_train_summary(result, time.perf_counter() - started, candidate),
+            details=details,
+        )
+        self._record(individual, result.state if result is not None else None)
+        return individual
+
+    def _objectives(
+        self, candidate: Candidate, result: TrainResult
+    ) -> tuple[dict[str, float], dict[str, dict[str, object]]]:
+        values = {o.name: candidate.cheap.get(o.name, float("nan")) for o in self.objectives}
+        details: dict[str, dict[str, object]] = {}
+        ctx = EvalContext(
+            candidate.genome,
+            self.evaluator.input_shape,
+            self.evaluator.num_classes,
+            result.state,
+            result,
+        )
+        for o in self.objectives:
+            if not o.cheap and result.ok:
+                values[o.name] = float(o(ctx))
+            extra = o.details(ctx) if o.cheap else {}
+            if extra:
+                details[o.name] = extra
+        return values, details
+
+    def _record(self, individual: Individual, state: StateDict | None) -> None:
+        self.individuals[individual.id] = individual
+        self._seen.add(individual.genome.hash)
+        if individual.ok and state is not None:
+            self.states[individual.id] = state
+        self.context.genomes[individual.id] = individual.genome
+        p = self.progress
+        p.evaluations += 1
+        p.epochs += float(individual.train.get("epochs", 0.0) or 0.0)
+        self.archive.add([individual])
+        p.hypervolume = self.archive.hypervolume()
+        p.seconds = time.perf_counter() - self._started
+        p.history.append((p.evaluations, p.seconds, p.hypervolume))
+        if self.on_individual is not None:
+            self.on_individual(individual, state)
+
+
+def _train_summary(
+    result: TrainResult | None, seconds: float, candidate: Candidate
+) -> dict[str, object]:
+    out: dict[str, object] = {
+        "inherited": candidate.state is not None,
+        "distilled": candidate.approximate and candidate.state is not None,
+        "wall_seconds": round(seconds, 4),
+    }
+    if result is not None:
+        out.update(
+            epochs=result.epochs,
+            steps=result.steps,
+            train_seconds=round(result.seconds, 4),
+            train_loss=result.train_loss if math.isfinite(result.train_loss) else None,
+        )
+    return out

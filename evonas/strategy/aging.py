@@ -1,0 +1,83 @@
+"""Aging (regularized) evolution (Real et al., AAAI 2019), multi-objective.
+
+A population of ``population_size``; each step samples ``sample_size`` members, takes the
+best of the sample as the parent (non-dominated rank within the sample, then crowding
+distance), appends its child and removes the oldest member. Steady state: one child per
+free worker, so it runs asynchronously.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from evonas.engine.archive import minimised_matrix
+from evonas.engine.individual import Individual
+from evonas.strategy._deap import rank_and_crowding
+from evonas.strategy.base import Proposal, Strategy, register_strategy
+
+
+@register_strategy("aging")
+class AgingEvolution(Strategy):
+    """Regularized evolution with a multi-objective tournament.
+
+    Args:
+        population_size: members alive at once (P).
+        sample_size: members drawn for each tournament (S).
+        p_approximate: probability that a child comes from an approximate morphism.
+    """
+
+    asynchronous = True
+
+    def __init__(
+        self, *, population_size: int = 20, sample_size: int = 5, p_approximate: float = 0.3
+    ) -> None:
+        if not 2 <= sample_size <= population_size:
+            raise ValueError(
+                f"aging needs 2 <= sample_size ({sample_size}) "
+                f"<= population_size ({population_size})"
+            )
+        self.population_size = population_size
+        self.sample_size = sample_size
+        self.p_approximate = p_approximate
+        self.population: deque[Individual] = deque()
+
+    def ask(self, n: int = 1) -> list[Proposal]:
+        first = self.initial_proposals()
+        if first:
+            return first
+        if not self.population:  # everything failed so far: start again
+            g = self.context.initial[int(self.context.rng.integers(len(self.context.initial)))]
+            return [Proposal(None, g, (), self.new_seed())]
+        return [p for p in (self._child() for _ in range(max(1, n))) if p is not None]
+
+    def _child(self) -> Proposal | None:
+        rng = self.context.rng
+        members = list(self.population)
+        if len(members) < self.population_size:  # still filling: random parents (AmoebaNet)
+            parent = members[int(rng.integers(len(members)))]
+        else:
+            picked = rng.choice(len(members), size=self.sample_size, replace=False)
+            sample = [members[int(i)] for i in picked]
+            ranks, crowding = rank_and_crowding(minimised_matrix(sample, self.context.objectives))
+            parent = sample[int(np.lexsort((-crowding, ranks))[0])]
+        name = self.random_morphism(parent.genome, self.p_approximate)
+        return None if name is None else Proposal(parent.id, None, (name,), self.new_seed())
+
+    def tell(self, individuals: list[Individual]) -> None:
+        for ind in individuals:
+            if ind.ok:
+                self.population.append(ind)
+                if len(self.population) > self.population_size:
+                    self.population.popleft()
+
+    def state_dict(self) -> dict[str, Any]:
+        return {**super().state_dict(), "population": [p.id for p in self.population]}
+
+    def load_state_dict(self, state: dict[str, Any], individuals: Sequence[Individual]) -> None:
+        super().load_state_dict(state, individuals)
+        by_id = {i.id: i for i in individuals}
+        self.population = deque(by_id[i] for i in state["population"])

@@ -1,0 +1,106 @@
+"""LEMONADE (Elsken, Metzen & Hutter, ICLR 2019): Lamarckian evolution over the Pareto front.
+
+Each generation: the population is the current Pareto front; parents are sampled with
+probability inversely proportional to a kernel density estimate over the *cheap* objectives
+(so sparse regions of the front get explored); ``n_children`` children are made by morphisms
+(approximate ones with probability ``p_approximate``); of these, ``n_accept`` are accepted,
+again favouring low density in cheap-objective space; only accepted children are trained;
+the new population is the Pareto front of population and accepted children.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from evonas.engine.archive import minimised_matrix, non_dominated
+from evonas.engine.individual import Candidate, Individual
+from evonas.strategy.base import Proposal, Strategy, register_strategy
+
+
+def kde_density(points: np.ndarray, at: np.ndarray, min_bandwidth: float = 0.02) -> np.ndarray:
+    """Gaussian kernel density of ``points`` evaluated at ``at`` (Scott's bandwidth per
+    dimension, floored so a tight cluster still has a usable density)."""
+    n, d = points.shape
+    std = points.std(axis=0) if n > 1 else np.zeros(d)
+    h = np.maximum(std * n ** (-1.0 / (d + 4)), min_bandwidth)
+    z = (at[:, None, :] - points[None, :, :]) / h
+    return np.exp(-0.5 * (z**2).sum(axis=2)).mean(axis=1) / np.prod(h * np.sqrt(2 * np.pi))
+
+
+@register_strategy("lemonade")
+class Lemonade(Strategy):
+    """LEMONADE's density-based parent sampling and child acceptance.
+
+    Args:
+        n_children: children generated per generation (the paper's ``n_pc``).
+        n_accept: children accepted and trained per generation (``n_ac``).
+        p_approximate: probability that a child comes from an approximate morphism.
+    """
+
+    def __init__(
+        self, *, n_children: int = 16, n_accept: int = 4, p_approximate: float = 0.3
+    ) -> None:
+        if n_children < 1 or not 1 <= n_accept <= n_children:
+            raise ValueError(
+                f"lemonade needs 1 <= n_accept ({n_accept}) <= n_children ({n_children})"
+            )
+        self.n_children = n_children
+        self.n_accept = n_accept
+        self.p_approximate = p_approximate
+        self.population: list[Individual] = []
+
+    def _cheap_points(self, objective_values: Sequence[dict[str, float]]) -> np.ndarray:
+        cheap = self.context.cheap or self.context.objectives
+        return np.array(
+            [[o.normalised(v[o.name]) for o in cheap] for v in objective_values], dtype=float
+        )
+
+    def ask(self, n: int = 1) -> list[Proposal]:
+        first = self.initial_proposals()
+        if first or not self.population:
+            return first or [self.initial_proposals_again()]
+        pts = self._cheap_points([p.objectives for p in self.population])
+        weights = 1.0 / kde_density(pts, pts)
+        weights /= weights.sum()
+        rng = self.context.rng
+        out = []
+        for _ in range(self.n_children):
+            parent = self.population[int(rng.choice(len(self.population), p=weights))]
+            name = self.random_morphism(parent.genome, self.p_approximate)
+            if name is not None:
+                out.append(Proposal(parent.id, None, (name,), self.new_seed()))
+        return out
+
+    def initial_proposals_again(self) -> Proposal:
+        """Every individual so far failed: start again from an initial network."""
+        g = self.context.initial[int(self.context.rng.integers(len(self.context.initial)))]
+        return Proposal(None, g, (), self.new_seed())
+
+    def accept(self, candidates: list[Candidate]) -> list[Candidate]:
+        if not self.population or len(candidates) <= self.n_accept:
+            return candidates
+        pop = self._cheap_points([p.objectives for p in self.population])
+        new = self._cheap_points([c.cheap for c in candidates])
+        weights = 1.0 / kde_density(pop, new)
+        weights /= weights.sum()
+        picked = self.context.rng.choice(
+            len(candidates), size=self.n_accept, replace=False, p=weights
+        )
+        return [candidates[int(i)] for i in sorted(picked)]
+
+    def tell(self, individuals: list[Individual]) -> None:
+        pool = self.population + [i for i in individuals if i.ok]
+        if pool:
+            keep = non_dominated(minimised_matrix(pool, self.context.objectives))
+            self.population = sorted((pool[k] for k in keep), key=lambda i: i.id)
+
+    def state_dict(self) -> dict[str, Any]:
+        return {**super().state_dict(), "population": [p.id for p in self.population]}
+
+    def load_state_dict(self, state: dict[str, Any], individuals: Sequence[Individual]) -> None:
+        super().load_state_dict(state, individuals)
+        by_id = {i.id: i for i in individuals}
+        self.population = [by_id[i] for i in state["population"]]

@@ -1,0 +1,75 @@
+"""NSGA-II (Deb et al., 2002) with morphisms as the variation operator.
+
+Generational: offspring parents come from binary tournaments on (non-dominated rank,
+crowding distance), survivors from DEAP's ``selNSGA2`` over population and offspring.
+Ranks and crowding distances are DEAP's; the tournament draws from our seeded generator.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from evonas.engine.archive import minimised_matrix
+from evonas.engine.individual import Individual
+from evonas.strategy._deap import rank_and_crowding, select_nsga2
+from evonas.strategy.base import Proposal, Strategy, register_strategy
+
+
+@register_strategy("nsga2")
+class NSGA2(Strategy):
+    """NSGA-II over evaluated networks.
+
+    Args:
+        population_size: survivors kept each generation (N).
+        offspring: children per generation (default N).
+        p_approximate: probability that a child comes from an approximate morphism.
+    """
+
+    def __init__(
+        self, *, population_size: int = 20, offspring: int | None = None, p_approximate: float = 0.3
+    ) -> None:
+        if population_size < 2:
+            raise ValueError(f"nsga2 population_size must be >= 2, got {population_size}")
+        self.population_size = population_size
+        self.offspring = offspring or population_size
+        self.p_approximate = p_approximate
+        self.population: list[Individual] = []
+
+    def ask(self, n: int = 1) -> list[Proposal]:
+        first = self.initial_proposals()
+        if first:
+            return first
+        if not self.population:
+            g = self.context.initial[int(self.context.rng.integers(len(self.context.initial)))]
+            return [Proposal(None, g, (), self.new_seed())]
+        rng = self.context.rng
+        ranks, crowding = rank_and_crowding(
+            minimised_matrix(self.population, self.context.objectives)
+        )
+        out = []
+        for _ in range(self.offspring):
+            a, b = (int(i) for i in rng.integers(len(self.population), size=2))
+            better = a if (ranks[a], -crowding[a]) <= (ranks[b], -crowding[b]) else b
+            parent = self.population[better]
+            name = self.random_morphism(parent.genome, self.p_approximate)
+            if name is not None:
+                out.append(Proposal(parent.id, None, (name,), self.new_seed()))
+        return out
+
+    def tell(self, individuals: list[Individual]) -> None:
+        pool = self.population + [i for i in individuals if i.ok]
+        if len(pool) <= self.population_size:
+            self.population = pool
+        else:
+            self.population = select_nsga2(
+                pool, minimised_matrix(pool, self.context.objectives), self.population_size
+            )
+
+    def state_dict(self) -> dict[str, Any]:
+        return {**super().state_dict(), "population": [p.id for p in self.population]}
+
+    def load_state_dict(self, state: dict[str, Any], individuals: Sequence[Individual]) -> None:
+        super().load_state_dict(state, individuals)
+        by_id = {i.id: i for i in individuals}
+        self.population = [by_id[i] for i in state["population"]]
