@@ -9,8 +9,6 @@ free worker, so it runs asynchronously.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Sequence
-from typing import Any
 
 import numpy as np
 
@@ -73,11 +71,3 @@ class AgingEvolution(Strategy):
                 self.population.append(ind)
                 if len(self.population) > self.population_size:
                     self.population.popleft()
-
-    def state_dict(self) -> dict[str, Any]:
-        return {**super().state_dict(), "population": [p.id for p in self.population]}
-
-    def load_state_dict(self, state: dict[str, Any], individuals: Sequence[Individual]) -> None:
-        super().load_state_dict(state, individuals)
-        by_id = {i.id: i for i in individuals}
-        self.population = deque(by_id[i] for i in state["population"])

@@ -10,7 +10,6 @@ draws from ``context.rng``.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -101,14 +100,6 @@ class Strategy(ABC):
             if names:
                 return str(rng.choice(sorted(names)))
         return None
-
-    def state_dict(self) -> dict[str, Any]:
-        """Strategy state for resuming a run (ids of members, counters); JSON-serialisable."""
-        return {"initial_sent": self._initial_sent}
-
-    def load_state_dict(self, state: dict[str, Any], individuals: Sequence[Individual]) -> None:
-        """Restores :meth:`state_dict` output; ``individuals`` are all evaluated so far."""
-        self._initial_sent = bool(state["initial_sent"])
 
 
 STRATEGIES: Registry[type[Strategy]] = Registry("strategy")

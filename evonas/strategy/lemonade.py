@@ -11,7 +11,6 @@ the new population is the Pareto front of population and accepted children.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 import numpy as np
 
@@ -96,11 +95,3 @@ class Lemonade(Strategy):
         if pool:
             keep = non_dominated(minimised_matrix(pool, self.context.objectives))
             self.population = sorted((pool[k] for k in keep), key=lambda i: i.id)
-
-    def state_dict(self) -> dict[str, Any]:
-        return {**super().state_dict(), "population": [p.id for p in self.population]}
-
-    def load_state_dict(self, state: dict[str, Any], individuals: Sequence[Individual]) -> None:
-        super().load_state_dict(state, individuals)
-        by_id = {i.id: i for i in individuals}
-        self.population = [by_id[i] for i in state["population"]]

@@ -7,9 +7,6 @@ Ranks and crowding distances are DEAP's; the tournament draws from our seeded ge
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
-
 from evonas.engine.archive import minimised_matrix
 from evonas.engine.individual import Individual
 from evonas.strategy._deap import rank_and_crowding, select_nsga2
@@ -65,11 +62,3 @@ class NSGA2(Strategy):
             self.population = select_nsga2(
                 pool, minimised_matrix(pool, self.context.objectives), self.population_size
             )
-
-    def state_dict(self) -> dict[str, Any]:
-        return {**super().state_dict(), "population": [p.id for p in self.population]}
-
-    def load_state_dict(self, state: dict[str, Any], individuals: Sequence[Individual]) -> None:
-        super().load_state_dict(state, individuals)
-        by_id = {i.id: i for i in individuals}
-        self.population = [by_id[i] for i in state["population"]]

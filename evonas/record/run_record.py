@@ -1,0 +1,164 @@
+"""The run record: everything a run leaves in ``results/<run-name>/``.
+
+* ``config.json``: the resolved settings (scenario) and seed;
+* ``environment.json``: versions, device, threads, host;
+* ``events.jsonl``: one line per evaluated candidate (id, parent, morphisms, genome, every
+  objective, training facts, status and error), appended, flushed and fsynced;
+* ``weights/<id>.pt``: the weights of every candidate that may become a parent;
+* ``pareto.csv``: the current Pareto front, rewritten atomically after every event.
+
+Every file other than the journal is written to a temporary name and renamed, so a run
+killed at any moment leaves either the old or the new version, never half of one.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import platform
+import sys
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from evonas.engine.individual import Individual
+from evonas.model.builder import StateDict
+from evonas.objectives.base import Objective
+
+EVENTS = "events.jsonl"
+PARETO = "pareto.csv"
+
+
+class RecordError(RuntimeError):
+    """A run directory that cannot be read as a run record."""
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    """Writes ``data`` to ``path`` through a temporary file, fsync and rename."""
+    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
+    with open(tmp, "wb") as f:
+        f.write(data)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    atomic_write_bytes(path, text.encode())
+
+
+def environment(device: str) -> dict[str, Any]:
+    """Versions and machine facts worth keeping with results."""
+    import numpy
+    import pymoo
+
+    import evonas
+
+    return {
+        "evonas": evonas.__version__,
+        "python": sys.version.split()[0],
+        "torch": torch.__version__,
+        "numpy": numpy.__version__,
+        "pymoo": pymoo.__version__,
+        "device": device,
+        "cuda_device": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None,
+        "torch_threads": torch.get_num_threads(),
+        "platform": platform.platform(),
+        "cpu_count": os.cpu_count(),
+    }
+
+
+class RunRecord:
+    """Reads and writes one run directory."""
+
+    def __init__(self, directory: str | os.PathLike[str]) -> None:
+        self.dir = Path(directory)
+        self.weights_dir = self.dir / "weights"
+
+    # --- writing ------------------------------------------------------------------------
+    def create(self, config: dict[str, Any], env: dict[str, Any]) -> None:
+        """Starts a new run directory; refuses to overwrite an existing run."""
+        if (self.dir / EVENTS).exists():
+            raise RecordError(
+                f"{self.dir} already holds a run (events.jsonl exists); "
+                "use 'evonas resume' to continue it, or choose another --out"
+            )
+        self.weights_dir.mkdir(parents=True, exist_ok=True)
+        atomic_write_text(self.dir / "config.json", json.dumps(config, indent=2, sort_keys=True))
+        atomic_write_text(self.dir / "environment.json", json.dumps(env, indent=2, sort_keys=True))
+        (self.dir / EVENTS).touch()
+
+    def append(self, individual: Individual, state: StateDict | None) -> None:
+        """Records one evaluated individual: weights first, then the journal line, so a
+        journal entry never points at weights that are not there."""
+        if state is not None:
+            buffer = io.BytesIO()
+            torch.save(state, buffer)
+            atomic_write_bytes(self.weight_path(individual.id), buffer.getvalue())
+        line = json.dumps(individual.to_dict(), sort_keys=True)
+        with open(self.dir / EVENTS, "a", encoding="utf-8") as f:
+            f.write(line + "\n")
+            f.flush()
+            os.fsync(f.fileno())
+
+    def write_pareto(self, front: Sequence[Individual], objectives: Sequence[Objective]) -> None:
+        out = io.StringIO()
+        writer = csv.writer(out)
+        writer.writerow(["id", *(o.name for o in objectives), "parent_id", "hash", "summary"])
+        for ind in front:
+            writer.writerow(
+                [
+                    ind.id,
+                    *(ind.objectives[o.name] for o in objectives),
+                    ind.parent_id,
+                    ind.genome.short_hash,
+                    ind.genome.short_summary(),
+                ]
+            )
+        atomic_write_text(self.dir / PARETO, out.getvalue())
+
+    # --- reading ------------------------------------------------------------------------
+    def weight_path(self, ident: int) -> Path:
+        return self.weights_dir / f"{ident}.pt"
+
+    def load_weights(self, ident: int) -> StateDict:
+        """A candidate's weights (``torch.load(weights_only=True)``); a corrupted or
+        truncated file raises :class:`RecordError` naming it."""
+        path = self.weight_path(ident)
+        try:
+            state = torch.load(path, map_location="cpu", weights_only=True)
+        except FileNotFoundError:
+            raise RecordError(f"weights of candidate {ident} are missing: {path}") from None
+        except Exception as exc:
+            raise RecordError(f"weights file {path} is corrupted or truncated: {exc}") from None
+        if not isinstance(state, dict):
+            raise RecordError(f"weights file {path} does not hold a state dict")
+        return state
+
+    def events(self) -> Iterator[Individual]:
+        """The journal's individuals, in order. A torn last line (a run killed while
+        writing it) is skipped; a damaged line elsewhere raises :class:`RecordError`."""
+        path = self.dir / EVENTS
+        if not path.exists():
+            raise RecordError(f"{self.dir} is not a run directory (no {EVENTS})")
+        lines = path.read_text(encoding="utf-8").splitlines()
+        for number, line in enumerate(lines, start=1):
+            if not line.strip():
+                continue
+            try:
+                yield Individual.from_dict(json.loads(line))
+            except (json.JSONDecodeError, KeyError, ValueError) as exc:
+                if number == len(lines):
+                    return
+                raise RecordError(f"{path}:{number}: damaged event ({exc})") from None
+
+    def config(self) -> dict[str, Any]:
+        path = self.dir / "config.json"
+        try:
+            return dict(json.loads(path.read_text(encoding="utf-8")))
+        except FileNotFoundError:
+            raise RecordError(f"{self.dir} is not a run directory (no config.json)") from None
