@@ -22,6 +22,7 @@ import torch
 
 from evonas.data import load_fashion_mnist
 from evonas.engine import Budget, Search, TrainingEvaluator
+from evonas.engine.weights import WeightStore
 from evonas.objectives import get_objective
 from evonas.record import RunRecord, environment
 from evonas.space import initial_genomes
@@ -30,13 +31,19 @@ from evonas.trainer import TrainConfig, Trainer, resolve_device
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+    )
     parser.add_argument("--strategy", default="lemonade")
     parser.add_argument("--minutes", type=float, default=10.0)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--device", default="auto")
-    parser.add_argument("--fraction", type=float, default=None,
-                        help="share of training images (default: 0.25 on CPU, 1.0 on CUDA)")
+    parser.add_argument(
+        "--fraction",
+        type=float,
+        default=None,
+        help="share of training images (default: 0.25 on CPU, 1.0 on CUDA)",
+    )
     parser.add_argument("--child-epochs", type=float, default=1.0)
     parser.add_argument("--scratch-epochs", type=float, default=3.0)
     parser.add_argument("--out", default=None, help="run directory (default results/bench-...)")
@@ -53,23 +60,28 @@ def main() -> None:
     record.create(config, environment(dev.type))
     search: Search
 
-    def on_individual(ind, state):  # type: ignore[no-untyped-def]
-        record.append(ind, state)
+    def on_individual(ind):  # type: ignore[no-untyped-def]
+        record.append(ind)
         record.write_pareto(search.archive.front(), objectives)
         acc = 1 - ind.objectives["val_error"] if ind.ok else float("nan")
-        print(f"[{search.progress.seconds:6.0f}s] #{ind.id:<3} {ind.status:<8} acc={acc:.4f} "
-              f"params={ind.objectives['params']:.0f} front={len(search.archive.front())} "
-              f"hv={search.progress.hypervolume:.4f} {ind.genome.short_summary()}", flush=True)
+        print(
+            f"[{search.progress.seconds:6.0f}s] #{ind.id:<3} {ind.status:<8} acc={acc:.4f} "
+            f"params={ind.objectives['params']:.0f} front={len(search.archive.front())} "
+            f"hv={search.progress.hypervolume:.4f} {ind.genome.short_summary()}",
+            flush=True,
+        )
 
     search = Search(
         strategy=get_strategy(args.strategy),
-        evaluator=TrainingEvaluator(trainer, child_epochs=args.child_epochs,
-                                    scratch_epochs=args.scratch_epochs),
+        evaluator=TrainingEvaluator(
+            trainer, child_epochs=args.child_epochs, scratch_epochs=args.scratch_epochs
+        ),
         objectives=objectives,
         initial=initial_genomes(np.random.default_rng(args.seed), 5),
         budget=Budget(seconds=args.minutes * 60),
         seed=args.seed,
         on_individual=on_individual,
+        weights=WeightStore(record.save_weights, record.load_weights),
     )
     archive = search.run()
     front = archive.front()
@@ -77,10 +89,14 @@ def main() -> None:
     best = max((1 - i.objectives["val_error"] for i in ok), default=float("nan"))
     good = [i.objectives["params"] for i in ok if 1 - i.objectives["val_error"] >= 0.85]
     smallest = f"{min(good):.0f}" if good else "none"
-    print(f"run record: {out}; device {dev.type}, threads {torch.get_num_threads()}, data fraction "
-          f"{fraction}, {search.progress.epochs:.1f} training epochs, hv={archive.hypervolume():.4f}")
-    print(f"front_size={len(front)} best_val_acc={best:.4f} smallest_params_at_85pct={smallest} "
-          f"evaluations={search.progress.evaluations}")
+    print(
+        f"run record: {out}; device {dev.type}, threads {torch.get_num_threads()}, data fraction "
+        f"{fraction}, {search.progress.epochs:.1f} training epochs, hv={archive.hypervolume():.4f}"
+    )
+    print(
+        f"front_size={len(front)} best_val_acc={best:.4f} smallest_params_at_85pct={smallest} "
+        f"evaluations={search.progress.evaluations}"
+    )
 
 
 if __name__ == "__main__":

@@ -19,7 +19,8 @@ import numpy as np
 from evonas.engine.archive import ParetoArchive
 from evonas.engine.evaluator import Evaluator
 from evonas.engine.individual import Candidate, Individual
-from evonas.model.builder import StateDict
+from evonas.engine.weights import WeightStore
+from evonas.model.builder import StateDict, count_params
 from evonas.morphism.base import Morphism, MorphismRecord, get_morphism, list_morphisms
 from evonas.objectives.base import EvalContext, Objective
 from evonas.space.genome import Genome
@@ -42,6 +43,24 @@ class Budget:
             value = getattr(self, name)
             if value is not None and value <= 0:
                 raise ValueError(f"budget {name} must be > 0, got {value}")
+
+
+@dataclass(frozen=True)
+class SpaceLimits:
+    """Children beyond these limits are discarded before training."""
+
+    max_nodes: int | None = None  # nodes in the genome
+    max_channels: int | None = None  # widest node
+    max_params: int | None = None  # trainable parameters
+
+    def admits(self, genome: Genome, input_shape: tuple[int, int, int], num_classes: int) -> bool:
+        if self.max_nodes is not None and len(genome) > self.max_nodes:
+            return False
+        if self.max_channels is not None and max(genome.channels.values()) > self.max_channels:
+            return False
+        if self.max_params is None:
+            return True
+        return count_params(genome, input_shape, num_classes) <= self.max_params
 
 
 @dataclass
@@ -68,7 +87,17 @@ class Search:
         morphisms: names of the enabled morphisms (default: all registered), or instances.
         inheritance: children start from their parent's weights (Lamarckian); False trains
             every child from scratch, to measure the benefit.
-        on_individual: called with every evaluated individual, in order (the run record).
+        limits: children beyond these are discarded.
+        weights: where parents' weights are kept (default: all in memory).
+        on_individual: called with every newly evaluated individual, in order (the run
+            record); its weights are already in ``weights`` then.
+        on_cheap: called with (genome hash, cheap objective values) for every child made.
+        replay: individuals of an earlier, interrupted run of the same scenario, in order.
+            They are not trained again: the strategy is driven through the same steps and
+            gets the recorded results, so it (and every random stream) ends where the
+            original run was, and the search continues as it would have.
+        cheap_cache: recorded cheap objectives by genome hash (used instead of measuring).
+        elapsed: seconds already spent by the interrupted run (counts against the budget).
     """
 
     def __init__(
@@ -82,7 +111,13 @@ class Search:
         seed: int = 0,
         morphisms: Sequence[str | Morphism] | None = None,
         inheritance: bool = True,
-        on_individual: Callable[[Individual, StateDict | None], None] | None = None,
+        limits: SpaceLimits | None = None,
+        weights: WeightStore | None = None,
+        on_individual: Callable[[Individual], None] | None = None,
+        on_cheap: Callable[[str, dict[str, float]], None] | None = None,
+        replay: Sequence[Individual] = (),
+        cheap_cache: dict[str, dict[str, float]] | None = None,
+        elapsed: float = 0.0,
     ) -> None:
         if not objectives:
             raise ValueError("a search needs at least one objective")
@@ -97,14 +132,18 @@ class Search:
         self.budget = budget
         self.seed = seed
         self.inheritance = inheritance
+        self.limits = limits or SpaceLimits()
         self.on_individual = on_individual
+        self.on_cheap = on_cheap
+        self.replay = list(replay)
+        self.cheap_cache = dict(cheap_cache or {})
         enabled = [
             get_morphism(m) for m in (morphisms if morphisms is not None else list_morphisms())
         ]
         self.morphisms = {m.name: m for m in enabled}
         self.archive = ParetoArchive(self.objectives)
         self.progress = Progress()
-        self.states: dict[int, StateDict] = {}  # weights of individuals that may be parents
+        self.weights = weights or WeightStore()  # weights of individuals that may be parents
         self.individuals: dict[int, Individual] = {}
         self._seen: set[str] = set()
         # one seed splits into the strategy's stream and, per evaluation id, a training seed
@@ -116,7 +155,7 @@ class Search:
             rng=np.random.default_rng(strategy_seq),
         )
         self.strategy.setup(self.context)
-        self._started = time.perf_counter()
+        self._started = time.perf_counter() - elapsed
 
     # --- the loop -----------------------------------------------------------------------
     def run(self) -> ParetoArchive:
@@ -160,7 +199,7 @@ class Search:
             genome, state = proposal.genome, None
         else:
             genome = self.individuals[proposal.parent_id].genome
-            state = self.states.get(proposal.parent_id) if self.inheritance else None
+            state = self.weights.get(proposal.parent_id) if self.inheritance else None
         rng = np.random.default_rng(proposal.seed)
         records: list[MorphismRecord] = []
         approximate = False
@@ -174,9 +213,19 @@ class Search:
             approximate |= not morphism.preserving
         if proposal.morphisms and not records:
             return None
+        shape, classes = self.evaluator.input_shape, self.evaluator.num_classes
+        if not self.limits.admits(genome, shape, classes):
+            return None
         candidate = Candidate(genome, proposal.parent_id, tuple(records), state, approximate)
-        ctx = EvalContext(genome, self.evaluator.input_shape, self.evaluator.num_classes)
-        candidate.cheap = {o.name: o(ctx) for o in self.objectives if o.cheap}
+        cached = self.cheap_cache.get(genome.hash)
+        if cached is not None and all(o.name in cached for o in self.objectives if o.cheap):
+            candidate.cheap = {o.name: cached[o.name] for o in self.objectives if o.cheap}
+        else:
+            ctx = EvalContext(genome, shape, classes)
+            candidate.cheap = {o.name: float(o(ctx)) for o in self.objectives if o.cheap}
+            self.cheap_cache[genome.hash] = candidate.cheap
+            if self.on_cheap is not None:
+                self.on_cheap(genome.hash, candidate.cheap)
         return candidate
 
     # --- evaluation ---------------------------------------------------------------------
@@ -184,13 +233,15 @@ class Search:
         """Trains one candidate, computes its objectives, records it; never raises for a
         failing candidate (it is recorded as failed)."""
         ident = self.progress.evaluations
+        if ident < len(self.replay):
+            return self._replayed(candidate, self.replay[ident])
         seed = int(np.random.SeedSequence([self.seed, 1, ident]).generate_state(1)[0])
         teacher = None
-        if candidate.parent_id is not None and candidate.parent_id in self.states:
-            teacher = (
-                self.individuals[candidate.parent_id].genome,
-                self.states[candidate.parent_id],
-            )
+        parent_state = (
+            None if candidate.parent_id is None else self.weights.get(candidate.parent_id)
+        )
+        if candidate.parent_id is not None and parent_state is not None:
+            teacher = (self.individuals[candidate.parent_id].genome, parent_state)
         started = time.perf_counter()
         try:
             result = self.evaluator.evaluate(candidate, seed, teacher)
@@ -215,6 +266,17 @@ class Search:
         self._record(individual, result.state if result is not None else None)
         return individual
 
+    def _replayed(self, candidate: Candidate, recorded: Individual) -> Individual:
+        if recorded.genome.hash != candidate.genome.hash:
+            raise RuntimeError(
+                f"the run does not replay its record: candidate {recorded.id} was "
+                f"{recorded.genome.short_hash} but now comes out as "
+                f"{candidate.genome.short_hash}. Was the scenario, the seed or the evonas "
+                "version changed since the run started?"
+            )
+        self._record(recorded, None, replayed=True)
+        return recorded
+
     def _objectives(
         self, candidate: Candidate, result: TrainResult
     ) -> tuple[dict[str, float], dict[str, dict[str, object]]]:
@@ -235,21 +297,29 @@ class Search:
                 details[o.name] = extra
         return values, details
 
-    def _record(self, individual: Individual, state: StateDict | None) -> None:
+    def _record(
+        self, individual: Individual, state: StateDict | None, replayed: bool = False
+    ) -> None:
         self.individuals[individual.id] = individual
         self._seen.add(individual.genome.hash)
         if individual.ok and state is not None:
-            self.states[individual.id] = state
+            self.weights.put(individual.id, state)
+        elif replayed and individual.ok:
+            self.weights.mark(individual.id)  # its weights are in the run directory
         self.context.genomes[individual.id] = individual.genome
         p = self.progress
         p.evaluations += 1
         p.epochs += float(individual.train.get("epochs", 0.0) or 0.0)
         self.archive.add([individual])
         p.hypervolume = self.archive.hypervolume()
+        if replayed:  # the clock continues from the interrupted run
+            self._started = time.perf_counter() - float(individual.train.get("elapsed", 0.0))
+        else:
+            individual.train["elapsed"] = round(time.perf_counter() - self._started, 3)
         p.seconds = time.perf_counter() - self._started
         p.history.append((p.evaluations, p.seconds, p.hypervolume))
-        if self.on_individual is not None:
-            self.on_individual(individual, state)
+        if self.on_individual is not None and not replayed:
+            self.on_individual(individual)
 
 
 def _train_summary(

@@ -4,6 +4,8 @@
 * ``environment.json``: versions, device, threads, host;
 * ``events.jsonl``: one line per evaluated candidate (id, parent, morphisms, genome, every
   objective, training facts, status and error), appended, flushed and fsynced;
+* ``cheap.jsonl``: cheap objectives of every child made (trained or not), by genome hash, so
+  a resumed run decides exactly as the original did (latency is a noisy measurement);
 * ``weights/<id>.pt``: the weights of every candidate that may become a parent;
 * ``pareto.csv``: the current Pareto front, rewritten atomically after every event.
 
@@ -30,6 +32,7 @@ from evonas.model.builder import StateDict
 from evonas.objectives.base import Objective
 
 EVENTS = "events.jsonl"
+CHEAP = "cheap.jsonl"
 PARETO = "pareto.csv"
 
 
@@ -92,18 +95,25 @@ class RunRecord:
         atomic_write_text(self.dir / "environment.json", json.dumps(env, indent=2, sort_keys=True))
         (self.dir / EVENTS).touch()
 
-    def append(self, individual: Individual, state: StateDict | None) -> None:
-        """Records one evaluated individual: weights first, then the journal line, so a
-        journal entry never points at weights that are not there."""
-        if state is not None:
-            buffer = io.BytesIO()
-            torch.save(state, buffer)
-            atomic_write_bytes(self.weight_path(individual.id), buffer.getvalue())
-        line = json.dumps(individual.to_dict(), sort_keys=True)
-        with open(self.dir / EVENTS, "a", encoding="utf-8") as f:
-            f.write(line + "\n")
-            f.flush()
-            os.fsync(f.fileno())
+    def save_weights(self, ident: int, state: StateDict) -> None:
+        """Writes a candidate's weights (atomically). The engine saves them before the
+        journal line, so a journal entry never points at weights that are not there."""
+        buffer = io.BytesIO()
+        torch.save(state, buffer)
+        atomic_write_bytes(self.weight_path(ident), buffer.getvalue())
+
+    def append(self, individual: Individual) -> None:
+        """Appends one evaluated individual to the journal (flushed and fsynced)."""
+        _append_line(self.dir / EVENTS, json.dumps(individual.to_dict(), sort_keys=True))
+
+    def append_cheap(self, genome_hash: str, values: dict[str, float]) -> None:
+        _append_line(self.dir / CHEAP, json.dumps({"hash": genome_hash, "values": values}))
+
+    def rewrite_events(self, individuals: Sequence[Individual]) -> None:
+        """Replaces the journal (atomically) by these individuals: drops a torn or
+        untrustworthy tail before a run resumes."""
+        text = "".join(json.dumps(i.to_dict(), sort_keys=True) + "\n" for i in individuals)
+        atomic_write_text(self.dir / EVENTS, text)
 
     def write_pareto(self, front: Sequence[Individual], objectives: Sequence[Objective]) -> None:
         out = io.StringIO()
@@ -156,9 +166,29 @@ class RunRecord:
                     return
                 raise RecordError(f"{path}:{number}: damaged event ({exc})") from None
 
+    def cheap_cache(self) -> dict[str, dict[str, float]]:
+        """Recorded cheap objectives by genome hash (a torn line is ignored)."""
+        path = self.dir / CHEAP
+        out: dict[str, dict[str, float]] = {}
+        if path.exists():
+            for line in path.read_text(encoding="utf-8").splitlines():
+                try:
+                    entry = json.loads(line)
+                except json.JSONDecodeError:
+                    continue
+                out[entry["hash"]] = {k: float(v) for k, v in entry["values"].items()}
+        return out
+
     def config(self) -> dict[str, Any]:
         path = self.dir / "config.json"
         try:
             return dict(json.loads(path.read_text(encoding="utf-8")))
         except FileNotFoundError:
             raise RecordError(f"{self.dir} is not a run directory (no config.json)") from None
+
+
+def _append_line(path: Path, line: str) -> None:
+    with open(path, "a", encoding="utf-8") as f:
+        f.write(line + "\n")
+        f.flush()
+        os.fsync(f.fileno())

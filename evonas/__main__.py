@@ -1,0 +1,7 @@
+"""``python -m evonas``: the command line."""
+
+import sys
+
+from evonas.cli import main
+
+sys.exit(main())

@@ -1,0 +1,346 @@
+"""The ``evonas`` command line: run, resume, show, plot, compare, export.
+
+Exit codes: 0 success; 1 the run failed; 2 bad usage or a bad scenario (nothing was run);
+130 interrupted (the run can be resumed).
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import re
+import sys
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, TextIO
+
+from evonas.engine.individual import Individual
+from evonas.engine.search import Search
+
+
+class ProgressDisplay:
+    """Evaluations, best error, front size, hypervolume and ETA after every candidate: one
+    line rewritten in place on a terminal, a plain log line otherwise."""
+
+    def __init__(self, stream: TextIO | None = None) -> None:
+        self.stream = stream or sys.stdout
+        self.tty = self.stream.isatty()
+
+    def __call__(self, search: Search, ind: Individual) -> None:
+        p, b = search.progress, search.budget
+        errors = [i.objectives.get("val_error", math.nan) for i in search.archive.front()]
+        best = min(errors) if errors else math.nan
+        done = max(
+            (p.evaluations / b.evaluations) if b.evaluations else 0.0,
+            (p.seconds / b.seconds) if b.seconds else 0.0,
+            (p.epochs / b.epochs) if b.epochs else 0.0,
+        )
+        eta = p.seconds * (1 - done) / done if done > 0 else math.nan
+        status = "" if ind.ok else f" [{ind.status}: {ind.error}]"
+        line = (
+            f"eval {p.evaluations:>4} | best err {best:.4f}"
+            f" | front {len(search.archive.front()):>3}"
+            f" | hv {p.hypervolume:.4f} | {_duration(p.seconds)} elapsed, ETA {_duration(eta)}"
+            f" | #{ind.id} {ind.genome.short_summary()}{status}"
+        )
+        if self.tty:
+            width = 160
+            self.stream.write("\r" + line[:width].ljust(width))
+        else:
+            self.stream.write(time.strftime("%H:%M:%S ") + line + "\n")
+        self.stream.flush()
+
+    def close(self) -> None:
+        if self.tty:
+            self.stream.write("\n")
+            self.stream.flush()
+
+
+def _duration(seconds: float) -> str:
+    if not math.isfinite(seconds):
+        return "--"
+    m, s = divmod(int(seconds), 60)
+    h, m = divmod(m, 60)
+    return f"{h}h{m:02d}m" if h else f"{m}m{s:02d}s"
+
+
+_BUDGET = re.compile(r"^(?P<n>\d+(?:\.\d+)?)\s*(?P<unit>s|m|min|h|evals?|evaluations|ep|epochs?)$")
+
+
+def parse_budget(text: str) -> tuple[str, float]:
+    """``"10m"`` -> ("minutes", 10); ``"100evals"`` -> ("evaluations", 100); ``"20epochs"``."""
+    match = _BUDGET.match(text.strip())
+    if match is None:
+        raise argparse.ArgumentTypeError(
+            f"budget {text!r} not understood; use e.g. 90s, 10m, 2h, 100evals or 20epochs"
+        )
+    n, unit = float(match["n"]), match["unit"]
+    if unit in ("s", "m", "min", "h"):
+        return "minutes", n * {"s": 1 / 60, "m": 1, "min": 1, "h": 60}[unit]
+    if unit.startswith("ev"):
+        return "evaluations", int(n)
+    return "epochs", n
+
+
+def _overrides(args: argparse.Namespace) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in getattr(args, "budget", None) or []:
+        out[f"budget.{key}"] = value
+    if getattr(args, "budget", None):  # budgets given on the command line replace the file's
+        for key in ("evaluations", "minutes", "epochs"):
+            out.setdefault(f"budget.{key}", None)
+    if getattr(args, "seed", None) is not None:
+        out["seed"] = args.seed
+    if getattr(args, "device", None) is not None:
+        out["device"] = args.device
+    if getattr(args, "executor", None) is not None:
+        out["executor.kind"] = args.executor
+    if getattr(args, "workers", None) is not None:
+        out["executor.workers"] = args.workers
+    return out
+
+
+# --- commands -----------------------------------------------------------------------------
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from evonas.api import run
+    from evonas.scenario import load_scenario
+
+    scenario = load_scenario(args.scenario, _overrides(args))
+    out = args.out or str(Path("results") / scenario.name)
+    print(f"evonas: running {args.scenario} -> {out}", flush=True)
+    display = ProgressDisplay()
+    try:
+        result = run(
+            scenario,
+            out=out,
+            on_progress=display,
+            import_path=Path(args.scenario).resolve().parent,
+            source=args.scenario,
+        )
+    finally:
+        display.close()
+    _summary(result)
+    return 0
+
+
+def cmd_resume(args: argparse.Namespace) -> int:
+    from evonas.api import resume
+
+    display = ProgressDisplay()
+    print(f"evonas: resuming {args.run_dir}", flush=True)
+    try:
+        result = resume(args.run_dir, on_progress=display, budget=dict(args.budget or []) or None)
+    finally:
+        display.close()
+    _summary(result)
+    return 0
+
+
+def _summary(result: Any) -> None:
+    front = result.pareto_front()
+    print(
+        f"evonas: {len(result.history())} evaluated, {len(front)} on the Pareto front, "
+        f"hypervolume {result.hypervolume():.4f}; see {result.dir}/pareto.csv "
+        f"('evonas show {result.dir}', 'evonas plot {result.dir}')"
+    )
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    from evonas.api import load_run
+
+    run = load_run(args.run_dir)
+    history = run.history()
+    by_id = {i.id: i for i in history}
+    rows = history if args.all else run.pareto_front()
+    names = [o.name for o in run.objectives]
+    extra = [] if "params" in names else ["params"]
+    header = ["id", *names, *extra, "lineage (ancestors: morphism)", "network"]
+    table = []
+    for ind in rows:
+        table.append(
+            [
+                str(ind.id),
+                *(_fmt(ind.objectives[n]) for n in names),
+                *([str(_params(run, ind))] if extra else []),
+                _lineage(ind, by_id),
+                ind.genome.short_summary() + ("" if ind.ok else f"  [{ind.status}]"),
+            ]
+        )
+    widths = [max(len(r[i]) for r in [header, *table]) for i in range(len(header))]
+    title = "all evaluated networks" if args.all else "Pareto front"
+    print(
+        f"{title} of {run.dir} ({len(table)} rows; objectives: "
+        + ", ".join(f"{o.name} ({o.direction})" for o in run.objectives)
+        + ")"
+    )
+    for r in [header, *table]:
+        print("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip())
+    if args.id is not None:
+        print()
+        print(run.individual(args.id).genome.summary())
+    return 0
+
+
+def _lineage(ind: Individual, by_id: dict[int, Individual]) -> str:
+    """``0 > 3:widen > 7:prune_filters``: the chain from an initial network to ``ind``."""
+    chain: list[str] = []
+    node: Individual | None = ind
+    while node is not None:
+        step = "+".join(m.name for m in node.morphisms)
+        chain.append(f"{node.id}:{step}" if step else str(node.id))
+        node = by_id.get(node.parent_id) if node.parent_id is not None else None
+    return " > ".join(reversed(chain))
+
+
+def _params(run: Any, ind: Individual) -> int:
+    from evonas.model import count_params
+
+    return count_params(ind.genome, run.input_shape, run.num_classes)
+
+
+def _fmt(v: float) -> str:
+    if not math.isfinite(v):
+        return "nan"
+    return f"{v:.4f}" if abs(v) < 10 else f"{v:.4g}"
+
+
+def cmd_plot(args: argparse.Namespace) -> int:
+    from evonas.api import load_run
+    from evonas.record.plots import plot_run
+
+    files = plot_run(load_run(args.run_dir), Path(args.out) if args.out else None)
+    for f in files:
+        print(f)
+    return 0
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    from evonas.api import load_run
+    from evonas.record.plots import plot_compare
+
+    runs = [load_run(d) for d in args.run_dirs]
+    files = plot_compare(runs, Path(args.out))
+    for run in runs:
+        print(
+            f"{run.dir}: {len(run.history())} evaluations, front {len(run.pareto_front())}, "
+            f"hypervolume {run.hypervolume():.4f}"
+        )
+    for f in files:
+        print(f)
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from evonas.api import export_model, load_run
+
+    run = load_run(args.run_dir)
+    path, test_acc = export_model(
+        run,
+        args.id,
+        fmt=args.format,
+        out=Path(args.out) if args.out else None,
+        retrain_epochs=args.retrain_epochs,
+    )
+    if test_acc is not None:
+        print(f"test accuracy after {args.retrain_epochs} epochs of retraining: {test_acc:.4f}")
+    print(path)
+    return 0
+
+
+# --- parser -------------------------------------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="evonas",
+        description="Multi-objective evolutionary architecture search with network morphisms.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("run", help="run a scenario file", description="Run a scenario (TOML file).")
+    p.add_argument("scenario", help="scenario file, e.g. scenarios/quick.toml")
+    p.add_argument("--out", help="run directory (default results/<scenario name>)")
+    p.add_argument("--seed", type=int, help="override the scenario's seed")
+    p.add_argument(
+        "--budget",
+        type=parse_budget,
+        action="append",
+        metavar="B",
+        help="replace the budget: 90s, 10m, 2h, 100evals, 20epochs (repeatable)",
+    )
+    p.add_argument("--device", help="training device: auto, cpu, cuda, cuda:1, mps")
+    p.add_argument("--executor", choices=["inprocess", "pool", "ray"], help="where to train")
+    p.add_argument("--workers", type=int, help="concurrent trainings (pool, ray)")
+    p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser(
+        "resume",
+        help="continue a stopped or killed run",
+        description="Continue a run directory; finished evaluations are kept.",
+    )
+    p.add_argument("run_dir")
+    p.add_argument(
+        "--budget",
+        type=parse_budget,
+        action="append",
+        metavar="B",
+        help="a new budget for the whole run (e.g. 20m to extend it)",
+    )
+    p.set_defaults(func=cmd_resume)
+
+    p = sub.add_parser("show", help="print the Pareto front as a table")
+    p.add_argument("run_dir")
+    p.add_argument("--all", action="store_true", help="every evaluated network, not only the front")
+    p.add_argument("--id", type=int, help="also print this candidate's full genome")
+    p.set_defaults(func=cmd_show)
+
+    p = sub.add_parser("plot", help="write the run's plots (PNG and SVG)")
+    p.add_argument("run_dir")
+    p.add_argument("--out", help="folder for the plots (default RUN_DIR/plots)")
+    p.set_defaults(func=cmd_plot)
+
+    p = sub.add_parser("compare", help="hypervolume over time and fronts of several runs")
+    p.add_argument("run_dirs", nargs="+")
+    p.add_argument("--out", default="results/compare", help="folder for the plots")
+    p.set_defaults(func=cmd_compare)
+
+    p = sub.add_parser("export", help="write a network for use outside evonas")
+    p.add_argument("run_dir")
+    p.add_argument("id", type=int, help="candidate id (see 'evonas show')")
+    p.add_argument("--format", choices=["state_dict", "torchscript", "onnx"], default="state_dict")
+    p.add_argument("--out", help="output file (default RUN_DIR/export/<id>.<ext>)")
+    p.add_argument(
+        "--retrain-epochs",
+        type=float,
+        default=0.0,
+        help="train this many more epochs first and report test accuracy",
+    )
+    p.set_defaults(func=cmd_export)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    from evonas.data.datasets import DataNotFoundError
+    from evonas.record.run_record import RecordError
+    from evonas.scenario.schema import ScenarioError
+
+    try:
+        return int(args.func(args))
+    except (ScenarioError, DataNotFoundError, RecordError, FileNotFoundError) as exc:
+        print(f"evonas: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        where = getattr(args, "out", None) or getattr(args, "run_dir", None)
+        print(
+            f"\nevonas: interrupted; continue with 'evonas resume {where or 'RUN_DIR'}'",
+            file=sys.stderr,
+        )
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,163 @@
+"""TOML scenario files -> :class:`Scenario`, strictly: unknown keys, wrong types and
+out-of-range values fail before any work starts, naming the file and the key."""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import os
+import sys
+import tomllib
+import types
+import typing
+from pathlib import Path
+from typing import Any
+
+from evonas.scenario.schema import ObjectiveConfig, Scenario, ScenarioError
+
+
+def load_scenario(
+    path: str | os.PathLike[str], overrides: dict[str, Any] | None = None
+) -> Scenario:
+    """Reads a scenario file. ``overrides`` are dotted keys (``{"budget.minutes": 2}``)
+    applied on top of the file, as the command line does.
+
+    The file's folder goes on the import path, so a plug-in module next to the scenario
+    (``energy.py``) can be named as ``"energy:attribute"``.
+    """
+    path = Path(path)
+    add_import_path(path.resolve().parent)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ScenarioError(f"{path}: no such scenario file") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ScenarioError(f"{path}: not valid TOML: {exc}") from None
+    data.setdefault("name", path.stem)
+    for dotted, value in (overrides or {}).items():
+        table = data
+        *parents, last = dotted.split(".")
+        for p in parents:
+            table = table.setdefault(p, {})
+        table[last] = value
+    return scenario_from_dict(data, source=str(path))
+
+
+def scenario_from_dict(data: dict[str, Any], source: str = "<scenario>") -> Scenario:
+    """Builds a :class:`Scenario` from plain data (a parsed file or a run's config.json)."""
+    try:
+        return typing.cast(Scenario, _build(Scenario, data, ""))
+    except ScenarioError as exc:
+        raise ScenarioError(f"{source}: {exc}") from None
+
+
+def scenario_to_dict(scenario: Scenario) -> dict[str, Any]:
+    """The resolved scenario as plain data (every default filled in); TOML/JSON-ready."""
+    return _plain(dataclasses.asdict(scenario))
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items() if v is not None}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _build(cls: type, data: Any, where: str) -> Any:
+    label = where or "scenario"
+    if not isinstance(data, dict):
+        raise ScenarioError(f"{label}: expected a table, got {_kind(data)}")
+    hints = typing.get_type_hints(cls)
+    fields = {f.name: f for f in dataclasses.fields(cls) if f.init}
+    for key in data:
+        if key not in fields:
+            close = difflib.get_close_matches(key, fields, n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            raise ScenarioError(
+                f"unknown key {_join(where, key)!r}{hint}; valid keys here: {', '.join(fields)}"
+            )
+    values = {k: _convert(hints[k], v, _join(where, k)) for k, v in data.items()}
+    try:
+        return cls(**values)
+    except ScenarioError:
+        raise
+    except TypeError:  # a required key is missing
+        missing = [
+            k
+            for k, f in fields.items()
+            if k not in data
+            and f.default is dataclasses.MISSING
+            and f.default_factory is dataclasses.MISSING
+        ]
+        if missing:
+            raise ScenarioError(f"{label}: missing key(s) {missing}") from None
+        raise
+
+
+def _convert(hint: Any, value: Any, key: str) -> Any:
+    origin = typing.get_origin(hint)
+    args = typing.get_args(hint)
+    if origin in (types.UnionType, typing.Union):
+        if value is None and type(None) in args:
+            return None
+        inner = [a for a in args if a is not type(None)]
+        return _convert(inner[0], value, key)
+    if dataclasses.is_dataclass(hint):
+        return _build(typing.cast(type, hint), value, key)
+    if hint is Any:
+        return value
+    if hint is bool:
+        if not isinstance(value, bool):
+            raise ScenarioError(f"{key}: expected true or false, got {_kind(value)}")
+        return value
+    if hint is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            if isinstance(value, float) and value.is_integer():
+                return int(value)
+            raise ScenarioError(f"{key}: expected an integer, got {_kind(value)}")
+        return value
+    if hint is float:
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ScenarioError(f"{key}: expected a number, got {_kind(value)}")
+        return float(value)
+    if hint is str:
+        if not isinstance(value, str):
+            raise ScenarioError(f"{key}: expected a string, got {_kind(value)}")
+        return value
+    if origin is tuple:
+        if not isinstance(value, (list, tuple)):
+            raise ScenarioError(f"{key}: expected a list, got {_kind(value)}")
+        if len(args) == 2 and args[1] is Ellipsis:
+            if args[0] is ObjectiveConfig:
+                return tuple(_build(ObjectiveConfig, v, f"{key}[{i}]") for i, v in enumerate(value))
+            return tuple(_convert(args[0], v, f"{key}[{i}]") for i, v in enumerate(value))
+        if len(value) != len(args):
+            raise ScenarioError(f"{key}: expected a list of {len(args)} values, got {len(value)}")
+        return tuple(
+            _convert(a, v, f"{key}[{i}]") for i, (a, v) in enumerate(zip(args, value, strict=True))
+        )
+    if origin is dict:
+        if not isinstance(value, dict):
+            raise ScenarioError(f"{key}: expected a table, got {_kind(value)}")
+        return dict(value)
+    raise ScenarioError(f"{key}: unsupported setting type {hint!r}")  # a schema bug
+
+
+def _join(where: str, key: str) -> str:
+    return f"{where}.{key}" if where else key
+
+
+def _kind(value: Any) -> str:
+    return f"{type(value).__name__} {value!r}"
+
+
+def add_import_path(folder: str | os.PathLike[str]) -> None:
+    """Lets plug-ins in ``folder`` be imported by ``"module:attribute"`` (like ``python
+    script.py`` does for the script's folder); also for worker processes started later."""
+    folder = str(folder)
+    if folder not in sys.path:
+        sys.path.insert(0, folder)
+    paths = os.environ.get("PYTHONPATH", "").split(os.pathsep)
+    if folder not in paths:
+        os.environ["PYTHONPATH"] = os.pathsep.join([folder, *(p for p in paths if p)])
