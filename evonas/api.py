@@ -23,11 +23,14 @@ from typing import Any
 import torch
 from torch import nn
 
+from evonas.data.datasets import TaskData
 from evonas.engine.archive import ParetoArchive, hypervolume, normalised_matrix
 from evonas.engine.evaluator import TrainingEvaluator
 from evonas.engine.individual import Individual
 from evonas.engine.search import Budget, Search, SpaceLimits
 from evonas.engine.weights import WeightStore
+from evonas.executor.base import Executor, InProcessExecutor
+from evonas.executor.pool import LocalPoolExecutor
 from evonas.model.builder import GenomeNet, build_model
 from evonas.objectives.base import EvalContext, Objective
 from evonas.record.run_record import RecordError, RunRecord, atomic_write_text, environment
@@ -40,7 +43,7 @@ from evonas.scenario.parse import (
 )
 from evonas.scenario.schema import BudgetConfig, Scenario
 from evonas.space.genome import Genome
-from evonas.trainer.trainer import Trainer
+from evonas.trainer.trainer import Trainer, resolve_device
 
 CONFIG_FORMAT = 1
 ProgressCallback = Callable[[Search, Individual], None]
@@ -188,7 +191,6 @@ def run(
     parts = check_scenario(s, source)
     record = RunRecord(Path(out) if out is not None else Path("results") / s.name)
     data = load_data(s)
-    trainer = Trainer(data, parts.train_config)
     config = {
         "format": CONFIG_FORMAT,
         "scenario": scenario_to_dict(s),
@@ -202,8 +204,8 @@ def run(
             "dataset": data.describe(),
         },
     }
-    record.create(config, environment(trainer.device.type))
-    _execute(s, parts, record, trainer, [], {}, 0.0, on_progress)
+    record.create(config, environment(resolve_device(s.device).type))
+    _execute(s, parts, record, data, [], {}, 0.0, on_progress)
     return load_run(record.dir)
 
 
@@ -245,17 +247,67 @@ def resume(
     if len(good) != len(lines):
         record.rewrite_events(good)
     data = load_data(s)
-    trainer = Trainer(data, parts.train_config)
     elapsed = float(good[-1].train.get("elapsed", 0.0)) if good else 0.0
-    _execute(s, parts, record, trainer, good, record.cheap_cache(), elapsed, on_progress)
+    _execute(s, parts, record, data, good, record.cheap_cache(), elapsed, on_progress)
     return load_run(record.dir)
+
+
+@dataclass(frozen=True)
+class ScenarioEvaluator:
+    """Builds a scenario's training evaluator; picklable, so each worker process (pool,
+    Ray) can build its own, with the data on its own device."""
+
+    scenario: dict[str, Any]  # the resolved scenario, as plain data
+    import_paths: tuple[str, ...] = ()  # folders with the scenario's plug-ins
+
+    def __call__(self) -> TrainingEvaluator:
+        return self.build(None)
+
+    def build(self, data: TaskData | None) -> TrainingEvaluator:
+        for folder in self.import_paths:
+            add_import_path(folder)
+        s = scenario_from_dict(self.scenario)
+        trainer = Trainer(
+            data if data is not None else load_data(s), check_scenario(s).train_config
+        )
+        t = s.trainer
+        return TrainingEvaluator(
+            trainer, child_epochs=t.child_epochs, scratch_epochs=t.scratch_epochs, distill=t.distill
+        )
+
+
+def make_executor(s: Scenario, data: TaskData, import_paths: Sequence[str] = ()) -> Executor:
+    """The executor a scenario asks for (``[executor]``)."""
+    e = s.executor
+    factory = ScenarioEvaluator(scenario_to_dict(s), tuple(import_paths))
+    if e.kind == "inprocess":
+        return InProcessExecutor(factory.build(data))
+    if e.kind == "pool":
+        return LocalPoolExecutor(
+            factory,
+            e.workers,
+            data.input_shape,
+            data.num_classes,
+            threads_per_worker=e.threads_per_worker,
+        )
+    from evonas.executor.ray_executor import RayExecutor
+
+    return RayExecutor(
+        factory,
+        e.workers,
+        data.input_shape,
+        data.num_classes,
+        address=e.address,
+        cpus_per_task=e.cpus_per_task,
+        gpus_per_task=e.gpus_per_task,
+    )
 
 
 def _execute(
     s: Scenario,
     parts: Parts,
     record: RunRecord,
-    trainer: Trainer,
+    data: TaskData,
     replay: list[Individual],
     cheap: dict[str, dict[str, float]],
     elapsed: float,
@@ -272,12 +324,7 @@ def _execute(
 
     search = Search(
         strategy=parts.strategy,
-        evaluator=TrainingEvaluator(
-            trainer,
-            child_epochs=s.trainer.child_epochs,
-            scratch_epochs=s.trainer.scratch_epochs,
-            distill=s.trainer.distill,
-        ),
+        executor=make_executor(s, data, record.config().get("import_paths", [])),
         objectives=parts.objectives,
         initial=parts.initial,
         budget=Budget(b.evaluations, b.minutes * 60 if b.minutes is not None else None, b.epochs),

@@ -20,6 +20,7 @@ from evonas.engine.archive import ParetoArchive
 from evonas.engine.evaluator import Evaluator
 from evonas.engine.individual import Candidate, Individual
 from evonas.engine.weights import WeightStore
+from evonas.executor.base import Executor, InProcessExecutor, Job, Outcome, WorkerLost
 from evonas.model.builder import StateDict, count_params
 from evonas.morphism.base import Morphism, MorphismRecord, get_morphism, list_morphisms
 from evonas.objectives.base import EvalContext, Objective
@@ -79,7 +80,8 @@ class Search:
 
     Args:
         strategy: proposes and selects (see :mod:`evonas.strategy`).
-        evaluator: trains or scores candidates.
+        evaluator: trains or scores candidates, in this process; or
+        executor: trains them elsewhere (a pool of processes, Ray); give one of the two.
         objectives: what is optimised; the cheap ones are computed before training.
         initial: the initial networks, trained from scratch first.
         budget: when to stop.
@@ -104,7 +106,8 @@ class Search:
         self,
         *,
         strategy: Strategy,
-        evaluator: Evaluator,
+        evaluator: Evaluator | None = None,
+        executor: Executor | None = None,
         objectives: Sequence[Objective],
         initial: Sequence[Genome],
         budget: Budget,
@@ -126,8 +129,12 @@ class Search:
             raise ValueError(f"objective names must be unique, got {names}")
         if not initial:
             raise ValueError("a search needs at least one initial network")
+        if (evaluator is None) == (executor is None):
+            raise ValueError("give a search either an evaluator or an executor")
         self.strategy = strategy
-        self.evaluator = evaluator
+        self.executor = executor if executor is not None else InProcessExecutor(evaluator)  # type: ignore[arg-type]
+        self.input_shape = self.executor.input_shape
+        self.num_classes = self.executor.num_classes
         self.objectives = list(objectives)
         self.budget = budget
         self.seed = seed
@@ -135,7 +142,8 @@ class Search:
         self.limits = limits or SpaceLimits()
         self.on_individual = on_individual
         self.on_cheap = on_cheap
-        self.replay = list(replay)
+        self._replay = {ind.id: ind for ind in replay}
+        self._replay_order = [ind.id for ind in replay]  # the order results arrived in
         self.cheap_cache = dict(cheap_cache or {})
         enabled = [
             get_morphism(m) for m in (morphisms if morphisms is not None else list_morphisms())
@@ -146,6 +154,7 @@ class Search:
         self.weights = weights or WeightStore()  # weights of individuals that may be parents
         self.individuals: dict[int, Individual] = {}
         self._seen: set[str] = set()
+        self._next_id = 0
         # one seed splits into the strategy's stream and, per evaluation id, a training seed
         (strategy_seq,) = np.random.SeedSequence(seed).spawn(1)
         self.context = StrategyContext(
@@ -159,18 +168,79 @@ class Search:
 
     # --- the loop -----------------------------------------------------------------------
     def run(self) -> ParetoArchive:
-        """Runs until the budget is spent; returns the archive."""
+        """Runs until the budget is spent; returns the archive.
+
+        Generational strategies get one batch at a time (all of it submitted, told in id
+        order when complete); asynchronous ones get a new child whenever a worker is free.
+        """
+        pending: dict[int, Job] = {}
+        batch: list[Individual] = []
         idle = 0
-        while not self.done():
-            proposals = self.strategy.ask(1)
-            children = self._make_children(proposals)
-            accepted = self.strategy.accept(children) if children else []
-            evaluated = [self.evaluate(c) for c in accepted if not self.done()]
-            self.strategy.tell(evaluated)
-            idle = 0 if evaluated else idle + 1
-            if idle >= 50:  # the strategy only proposes networks already seen
+        while True:
+            while self._may_ask(pending) and idle < 50:
+                free = max(1, self.executor.slots - len(pending))
+                children = self._make_children(self.strategy.ask(free))
+                accepted = self.strategy.accept(children) if children else []
+                idle = 0 if accepted else idle + 1  # 50 asks with nothing new: exhausted
+                for child in accepted:
+                    if self._can_submit(len(pending)):
+                        job = self._job(child)
+                        pending[job.ident] = job
+                        if job.ident not in self._replay:
+                            self.executor.submit(job)
+                if not self.strategy.asynchronous:
+                    break
+            if not pending:
                 break
+            job, outcome = self._next_result(pending)
+            del pending[job.ident]
+            individual = self._finish(job, outcome)
+            if self.strategy.asynchronous:
+                self.strategy.tell([individual])
+            else:
+                batch.append(individual)
+                if not pending:
+                    self.strategy.tell(sorted(batch, key=lambda i: i.id))
+                    batch = []
+        self.executor.close()
         return self.archive
+
+    def _may_ask(self, pending: dict[int, Job]) -> bool:
+        if not self._can_submit(len(pending)):
+            return False
+        if self.strategy.asynchronous:
+            return len(pending) < self.executor.slots
+        return not pending
+
+    def _can_submit(self, in_flight: int) -> bool:
+        b, p = self.budget, self.progress
+        if b.evaluations is not None and p.evaluations + in_flight >= b.evaluations:
+            return False
+        return not self.done()
+
+    def _job(self, candidate: Candidate) -> Job:
+        ident = self._next_id
+        self._next_id += 1
+        seed = int(np.random.SeedSequence([self.seed, 1, ident]).generate_state(1)[0])
+        teacher = None
+        if candidate.parent_id is not None and candidate.state is not None:
+            parent_state = self.weights.get(candidate.parent_id)
+            if parent_state is not None:
+                teacher = (self.individuals[candidate.parent_id].genome, parent_state)
+        return Job(ident, candidate, seed, teacher)
+
+    def _next_result(self, pending: dict[int, Job]) -> tuple[Job, Outcome | Individual]:
+        """The next finished job: from the record while replaying, else from the executor."""
+        if self._replay_order:
+            ident = self._replay_order[0]
+            if ident not in pending:
+                raise RuntimeError(
+                    f"the run does not replay its record: candidate {ident} was never proposed "
+                    "again. Was the scenario, the seed or the evonas version changed?"
+                )
+            self._replay_order.pop(0)
+            return pending[ident], self._replay.pop(ident)
+        return self.executor.wait()
 
     def done(self) -> bool:
         b, p = self.budget, self.progress
@@ -213,7 +283,7 @@ class Search:
             approximate |= not morphism.preserving
         if proposal.morphisms and not records:
             return None
-        shape, classes = self.evaluator.input_shape, self.evaluator.num_classes
+        shape, classes = self.input_shape, self.num_classes
         if not self.limits.admits(genome, shape, classes):
             return None
         candidate = Candidate(genome, proposal.parent_id, tuple(records), state, approximate)
@@ -229,38 +299,35 @@ class Search:
         return candidate
 
     # --- evaluation ---------------------------------------------------------------------
-    def evaluate(self, candidate: Candidate) -> Individual:
-        """Trains one candidate, computes its objectives, records it; never raises for a
-        failing candidate (it is recorded as failed)."""
-        ident = self.progress.evaluations
-        if ident < len(self.replay):
-            return self._replayed(candidate, self.replay[ident])
-        seed = int(np.random.SeedSequence([self.seed, 1, ident]).generate_state(1)[0])
-        teacher = None
-        parent_state = (
-            None if candidate.parent_id is None else self.weights.get(candidate.parent_id)
-        )
-        if candidate.parent_id is not None and parent_state is not None:
-            teacher = (self.individuals[candidate.parent_id].genome, parent_state)
-        started = time.perf_counter()
-        try:
-            result = self.evaluator.evaluate(candidate, seed, teacher)
-            objectives, details = self._objectives(candidate, result)
-            status, error = result.status, result.error
-        except Exception as exc:  # a broken candidate must not end the search
-            result = None
+    def _finish(self, job: Job, outcome: Outcome | Individual) -> Individual:
+        """Turns a finished job into a recorded individual; a failure (NaN, out of memory,
+        an exception, a lost worker) is recorded as failed and the search goes on."""
+        candidate = job.candidate
+        if isinstance(outcome, Individual):
+            return self._replayed(candidate, outcome)
+        result: TrainResult | None = None
+        details: dict[str, dict[str, object]] = {}
+        if isinstance(outcome, BaseException):
             objectives = {o.name: float("nan") for o in self.objectives}
-            details = {}
-            status, error = "error", "".join(traceback.format_exception_only(exc)).strip()
+            status = "lost" if isinstance(outcome, WorkerLost) else "error"
+            error: str | None = "".join(traceback.format_exception_only(outcome)).strip()
+        else:
+            result = outcome
+            try:
+                objectives, details = self._objectives(candidate, result)
+                status, error = result.status, result.error
+            except Exception as exc:  # a broken custom objective fails the candidate only
+                objectives = {o.name: float("nan") for o in self.objectives}
+                status, error = "error", "".join(traceback.format_exception_only(exc)).strip()
         individual = Individual(
-            id=ident,
+            id=job.ident,
             genome=candidate.genome,
             parent_id=candidate.parent_id,
             morphisms=candidate.morphisms,
             objectives=objectives,
             status=status,
             error=error,
-            train=_train_summary(result, time.perf_counter() - started, candidate),
+            train=_train_summary(result, candidate),
             details=details,
         )
         self._record(individual, result.state if result is not None else None)
@@ -284,8 +351,8 @@ class Search:
         details: dict[str, dict[str, object]] = {}
         ctx = EvalContext(
             candidate.genome,
-            self.evaluator.input_shape,
-            self.evaluator.num_classes,
+            self.input_shape,
+            self.num_classes,
             result.state,
             result,
         )
@@ -322,13 +389,10 @@ class Search:
             self.on_individual(individual)
 
 
-def _train_summary(
-    result: TrainResult | None, seconds: float, candidate: Candidate
-) -> dict[str, object]:
+def _train_summary(result: TrainResult | None, candidate: Candidate) -> dict[str, object]:
     out: dict[str, object] = {
         "inherited": candidate.state is not None,
-        "distilled": candidate.approximate and candidate.state is not None,
-        "wall_seconds": round(seconds, 4),
+        "approximate": candidate.approximate,
     }
     if result is not None:
         out.update(

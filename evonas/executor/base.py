@@ -1,0 +1,104 @@
+"""Executors: where candidates are trained. One interface, three implementations.
+
+* :class:`InProcessExecutor` (default): trains in the calling process, nothing to start;
+* :class:`~evonas.executor.pool.LocalPoolExecutor`: K worker processes on one machine;
+* :class:`~evonas.executor.ray_executor.RayExecutor`: one Ray task per candidate, on a local
+  Ray instance or a cluster.
+
+The driver (the engine) submits :class:`Job` s and waits for results; it alone writes the run
+record. Workers build their evaluator once from a picklable factory (a zero-argument
+callable returning an :class:`~evonas.engine.evaluator.Evaluator`).
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from types import TracebackType
+
+from evonas.engine.evaluator import Evaluator
+from evonas.engine.individual import Candidate
+from evonas.model.builder import StateDict
+from evonas.space.genome import Genome
+from evonas.trainer.trainer import TrainResult
+
+EvaluatorFactory = Callable[[], Evaluator]
+"""A picklable zero-argument callable that builds the evaluator inside a worker."""
+
+
+class WorkerLost(RuntimeError):
+    """The worker training a candidate died (killed process, lost node) twice."""
+
+
+@dataclass
+class Job:
+    """One candidate to train, with everything a worker needs."""
+
+    ident: int  # the candidate's id in the run
+    candidate: Candidate  # genome and inherited weights
+    seed: int  # training seed (derived from the run seed and the id)
+    teacher: tuple[Genome, StateDict] | None  # the parent, for distillation
+
+
+Outcome = TrainResult | BaseException
+
+
+def run_job(evaluator: Evaluator, job: Job) -> Outcome:
+    """Trains one job; an exception is returned, not raised (the candidate fails, not the run)."""
+    try:
+        return evaluator.evaluate(job.candidate, job.seed, job.teacher)
+    except Exception as exc:
+        return exc
+
+
+class Executor(ABC):
+    """Runs jobs, possibly several at once.
+
+    ``slots`` is how many jobs train concurrently; :meth:`submit` never blocks (jobs beyond
+    the free slots wait in a queue).
+    """
+
+    slots: int = 1
+    input_shape: tuple[int, int, int]
+    num_classes: int
+
+    @abstractmethod
+    def submit(self, job: Job) -> None:
+        """Queues a job."""
+
+    @abstractmethod
+    def wait(self) -> tuple[Job, Outcome]:
+        """Blocks until a submitted job finishes; returns it and its result or exception."""
+
+    def close(self) -> None:
+        """Stops workers; pending jobs are dropped."""
+        return None
+
+    def __enter__(self) -> Executor:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+
+class InProcessExecutor(Executor):
+    """Trains each job in the calling process when its result is waited for."""
+
+    def __init__(self, evaluator: Evaluator) -> None:
+        self.evaluator = evaluator
+        self.input_shape = evaluator.input_shape
+        self.num_classes = evaluator.num_classes
+        self._queue: deque[Job] = deque()
+
+    def submit(self, job: Job) -> None:
+        self._queue.append(job)
+
+    def wait(self) -> tuple[Job, Outcome]:
+        if not self._queue:
+            raise RuntimeError("wait() with no submitted job")
+        job = self._queue.popleft()
+        return job, run_job(self.evaluator, job)

@@ -1,0 +1,118 @@
+"""Distributed evaluation on Ray: one task per child, with its CPU/GPU request.
+
+``ray.init()`` starts a local instance (nothing to set up) or, with ``address``, joins a
+cluster started by ``ray start --head`` (``address="auto"`` on a cluster node, or
+``"ray://<head>:10001"`` from outside). Fractional GPUs (``gpus_per_task=0.25``) pack
+several small children onto one GPU.
+
+Parents' weights reach the worker through the Ray object store (the child's inherited
+state and the teacher are ``ray.put``); results come back to the driver, which alone writes
+the run record. Ray retries a task once when its worker process or node dies; after that
+the candidate is recorded as failed. Ray is an optional extra: ``pip install evonas[ray]``.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from evonas.engine.evaluator import Evaluator
+from evonas.executor.base import EvaluatorFactory, Executor, Job, Outcome, WorkerLost, run_job
+
+# Per worker process: evaluators already built (data loaded, trainer ready), by factory.
+# Ray reuses worker processes between tasks, so each builds its evaluator once.
+_EVALUATORS: dict[str, Evaluator] = {}
+
+
+def import_ray() -> Any:
+    try:
+        import ray
+    except ImportError:
+        raise ImportError("the 'ray' executor needs Ray: pip install 'evonas[ray]'") from None
+    return ray
+
+
+def _train(factory: EvaluatorFactory, key: str, job: Job) -> Outcome:
+    evaluator = _EVALUATORS.get(key)
+    if evaluator is None:
+        evaluator = _EVALUATORS[key] = factory()
+    return run_job(evaluator, job)
+
+
+class RayExecutor(Executor):
+    """Trains candidates as Ray tasks.
+
+    Args:
+        factory: builds the evaluator inside a Ray worker (once per worker process).
+        workers: tasks in flight at once (the search's parallelism).
+        input_shape, num_classes: of the task.
+        address: an existing cluster; None starts a local Ray instance.
+        num_cpus: CPUs of the local instance (ignored with ``address``).
+        cpus_per_task, gpus_per_task: resources each training task requests.
+        retries: Ray's retries of a task whose worker died.
+    """
+
+    def __init__(
+        self,
+        factory: EvaluatorFactory,
+        workers: int,
+        input_shape: tuple[int, int, int],
+        num_classes: int,
+        *,
+        address: str | None = None,
+        num_cpus: int | None = None,
+        cpus_per_task: float = 1.0,
+        gpus_per_task: float = 0.0,
+        retries: int = 1,
+    ) -> None:
+        ray = import_ray()
+        self._ray = ray
+        self._owns_ray = not ray.is_initialized()
+        if self._owns_ray:
+            kwargs: dict[str, Any] = {"include_dashboard": False, "log_to_driver": False}
+            if address is not None:
+                kwargs["address"] = address
+            elif num_cpus is not None:
+                kwargs["num_cpus"] = num_cpus
+            ray.init(**kwargs)
+        self.slots = workers
+        self.input_shape = input_shape
+        self.num_classes = num_classes
+        self._task = ray.remote(_train).options(
+            num_cpus=cpus_per_task,
+            num_gpus=gpus_per_task,
+            max_retries=retries,
+            retry_exceptions=False,
+        )
+        self._factory_ref = ray.put(factory)
+        self._key = uuid.uuid4().hex  # names this executor's evaluator in the workers' cache
+        self._running: dict[Any, Job] = {}
+
+    def submit(self, job: Job) -> None:
+        # the job (child and teacher weights) goes through the object store
+        ref = self._task.remote(self._factory_ref, self._key, self._ray.put(job))
+        self._running[ref] = job
+
+    def wait(self) -> tuple[Job, Outcome]:
+        ray = self._ray
+        if not self._running:
+            raise RuntimeError("wait() with no submitted job")
+        (ready,), _ = ray.wait(list(self._running), num_returns=1)
+        job = self._running.pop(ready)
+        try:
+            return job, ray.get(ready)
+        except ray.exceptions.RayTaskError as exc:  # the training code raised
+            return job, exc
+        except (
+            ray.exceptions.WorkerCrashedError,
+            ray.exceptions.NodeDiedError,
+            ray.exceptions.RayError,
+        ) as exc:
+            return job, WorkerLost(f"Ray lost the worker training candidate {job.ident}: {exc}")
+
+    def close(self) -> None:
+        for ref in list(self._running):
+            self._ray.cancel(ref, force=True)
+        self._running.clear()
+        if self._owns_ray:
+            self._ray.shutdown()

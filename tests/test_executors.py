@@ -1,0 +1,164 @@
+"""Executors: a local pool and a local Ray instance reproduce the in-process search, and a
+worker killed mid-run costs at most its candidate."""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import evonas
+from evonas.engine import Budget, Search
+from evonas.executor import LocalPoolExecutor
+from evonas.objectives import get_objective
+from evonas.space import initial_genomes
+from evonas.strategy import get_strategy
+from tests.plugins.faulty import KillWorker, broken_factory
+
+SCENARIO = """
+name = "tiny"
+seed = 3
+device = "cpu"
+
+[data]
+dataset = "synthetic"
+options = {{ n_train = 160, n_test = 32, shape = [1, 8, 8], num_classes = 3 }}
+
+[space]
+initial = 3
+initial_stages = [1, 1]
+initial_channels = [4]
+
+[strategy]
+name = "nsga2"
+params = {{ population_size = 4 }}
+
+[[objectives]]
+name = "val_error"
+
+[[objectives]]
+name = "params"
+
+[trainer]
+child_epochs = 0.5
+scratch_epochs = 1.0
+batch_size = 32
+
+[budget]
+evaluations = 11
+
+[executor]
+kind = "{kind}"
+workers = 2
+{extra}
+"""
+
+
+def outcome(tmp_path: Path, kind: str, extra: str = "") -> list[tuple]:
+    path = tmp_path / f"{kind}.toml"
+    path.write_text(SCENARIO.format(kind=kind, extra=extra))
+    run = evonas.run(path, out=tmp_path / kind)
+    rows = [
+        (
+            i.id,
+            i.parent_id,
+            i.genome.hash,
+            i.status,
+            i.objectives["val_error"],
+            i.objectives["params"],
+        )
+        for i in run.history()
+    ]
+    return sorted(rows)
+
+
+@pytest.fixture(scope="module")
+def in_process(tmp_path_factory: pytest.TempPathFactory) -> list[tuple]:
+    return outcome(tmp_path_factory.mktemp("inprocess"), "inprocess")
+
+
+def test_pool_reproduces_the_in_process_search(tmp_path: Path, in_process: list[tuple]) -> None:
+    # the same torch thread count as the in-process run, so the arithmetic is identical
+    assert outcome(tmp_path, "pool", "threads_per_worker = 2") == in_process
+    assert len(in_process) == 11
+
+
+def test_ray_reproduces_the_in_process_search(tmp_path: Path, in_process: list[tuple]) -> None:
+    ray = pytest.importorskip("ray")
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    try:
+        assert outcome(tmp_path, "ray") == in_process
+    finally:
+        ray.shutdown()
+
+
+def search_with(executor: object) -> Search:
+    return Search(
+        strategy=get_strategy("aging", population_size=6, sample_size=3),
+        executor=executor,  # type: ignore[arg-type]
+        objectives=[get_objective("val_error"), get_objective("params")],
+        initial=initial_genomes(np.random.default_rng(0), 3),
+        budget=Budget(evaluations=12),
+        seed=0,
+    )
+
+
+@pytest.mark.parametrize("always", [False, True])
+def test_pool_worker_killed_mid_run(tmp_path: Path, always: bool) -> None:
+    factory = functools.partial(KillWorker, str(tmp_path / "killed"), always)
+    search = search_with(LocalPoolExecutor(factory, 2, (1, 28, 28), 10, threads_per_worker=1))
+    search.run()
+    statuses = {i.id: i.status for i in search.individuals.values()}
+    assert sorted(statuses) == list(range(12))  # the run completed, ids unique
+    victim = (tmp_path / "killed").read_text()
+    lost = [i for i in search.individuals.values() if i.genome.hash == victim]
+    assert len(lost) == 1
+    if always:  # retried once, then recorded as failed; the search went on
+        assert lost[0].status == "lost" and "also on retry" in (lost[0].error or "")
+        assert sum(s == "lost" for s in statuses.values()) == 1
+    else:  # retried, and the retry succeeded
+        assert all(s == "ok" for s in statuses.values())
+
+
+def test_ray_worker_killed_mid_run(tmp_path: Path) -> None:
+    ray = pytest.importorskip("ray")
+    from evonas.executor import RayExecutor
+
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    try:
+        factory = functools.partial(KillWorker, str(tmp_path / "killed"))
+        search = search_with(RayExecutor(factory, 2, (1, 28, 28), 10))
+        search.run()
+    finally:
+        ray.shutdown()
+    seen = [(i.id, i.status, i.error) for i in search.individuals.values()]
+    assert sorted(i.id for i in search.individuals.values()) == list(range(12)), seen
+    assert all(i.ok for i in search.individuals.values()), seen  # Ray retried the killed task
+
+
+def test_a_worker_that_cannot_start_stops_the_run(tmp_path: Path) -> None:
+    from evonas.executor.pool import WorkerStartError
+
+    pool = LocalPoolExecutor(broken_factory, 1, (1, 28, 28), 10, threads_per_worker=1)
+    with pytest.raises(WorkerStartError, match="could not build its evaluator"):
+        search_with(pool).run()
+    pool.close()
+
+
+def test_missing_ray_is_explained(monkeypatch: pytest.MonkeyPatch) -> None:
+    import builtins
+
+    real_import = builtins.__import__
+
+    def no_ray(name: str, *args: object, **kwargs: object) -> object:
+        if name == "ray":
+            raise ImportError("No module named 'ray'")
+        return real_import(name, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(builtins, "__import__", no_ray)
+    from evonas.executor.ray_executor import import_ray
+
+    with pytest.raises(ImportError, match=r"pip install 'evonas\[ray\]'"):
+        import_ray()
