@@ -58,12 +58,16 @@ def children(n: int, seed: int) -> list[Genome]:
     return out
 
 
-def throughput(factory: FashionTrainer, workers: int, genomes: list[Genome]) -> float:
-    """Children per hour with ``workers`` processes."""
-    pool = LocalPoolExecutor(factory, workers, (1, 28, 28), 10)
+def throughput(
+    factory: FashionTrainer, workers: int, genomes: list[Genome], threads: int | None = None
+) -> float:
+    """Children per hour with ``workers`` processes (``threads`` torch threads each)."""
+    pool = LocalPoolExecutor(factory, workers, (1, 28, 28), 10, threads_per_worker=threads)
     try:
         for k in range(workers):  # warm-up: every worker loads the data and trains once
-            pool.submit(Job(-1 - k, Candidate(genomes[k % len(genomes)], None, (), None, False), k, None))
+            pool.submit(
+                Job(-1 - k, Candidate(genomes[k % len(genomes)], None, (), None, False), k, None)
+            )
         for _ in range(workers):
             pool.wait()
         started = time.perf_counter()
@@ -79,7 +83,9 @@ def throughput(factory: FashionTrainer, workers: int, genomes: list[Genome]) -> 
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+    )
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--children", type=int, default=12)
     parser.add_argument("--fraction", type=float, default=0.1)
@@ -93,11 +99,26 @@ def main() -> None:
     rates = {}
     for k in sorted(set(args.workers)):
         rates[k] = throughput(factory, k, genomes)
-        print(f"workers={k}: {rates[k]:.0f} children/hour "
-              f"({max(1, (os.cpu_count() or 1) // k)} torch threads each)", flush=True)
+        print(
+            f"workers={k}: {rates[k]:.0f} children/hour "
+            f"({max(1, (os.cpu_count() or 1) // k)} torch threads each)",
+            flush=True,
+        )
     kmax, kmin = max(rates), min(rates)
-    print(f"{len(genomes)} children, {args.epochs} epochs each on {args.fraction} of Fashion-MNIST, "
-          f"device {device.type}, {os.cpu_count()} cores")
+    cores = os.cpu_count() or 1
+    if device.type == "cpu" and kmin == 1 and cores > 1:
+        # How well does one worker already use the cores by itself? That bounds what more
+        # workers can add: ceiling = cores / (speed-up of one worker from its extra threads).
+        single = throughput(factory, 1, genomes, threads=1)
+        gain = rates[1] / single
+        print(
+            f"workers=1 with 1 thread: {single:.0f} children/hour; its {cores} threads give "
+            f"{gain:.2f}x, so {cores} workers can give at most ~{cores / gain:.2f}x"
+        )
+    print(
+        f"{len(genomes)} children, {args.epochs} epochs each on {args.fraction} of Fashion-MNIST, "
+        f"device {device.type}, {os.cpu_count()} cores"
+    )
     print(f"aggregate_speedup={rates[kmax] / rates[kmin]:.3f} workers={kmax} device={device.type}")
 
 

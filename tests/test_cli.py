@@ -41,6 +41,9 @@ name = "val_error"
 [[objectives]]
 name = "params"
 
+[[objectives]]
+name = "flops"
+
 [trainer]
 child_epochs = 0.5
 scratch_epochs = 1.0
@@ -89,7 +92,7 @@ def test_run_show_plot_export(tmp_path: Path, capsys: pytest.CaptureFixture[str]
     assert done.returncode == 0, done.stderr
     assert "eval    8" in done.stdout  # plain progress lines when not on a terminal
     assert [e["id"] for e in events(run_dir)] == list(range(8))
-    assert (run_dir / "pareto.csv").read_text().startswith("id,val_error,params")
+    assert (run_dir / "pareto.csv").read_text().startswith("id,val_error,params,flops")
 
     assert main(["show", str(run_dir)]) == 0
     shown = capsys.readouterr().out
@@ -98,9 +101,11 @@ def test_run_show_plot_export(tmp_path: Path, capsys: pytest.CaptureFixture[str]
     assert all(f"\n{i} " in shown for i in front_ids)
 
     assert main(["plot", str(run_dir)]) == 0
-    for name in ("front_pairs", "hypervolume", "front_evolution", "lineage"):
+    for name in ("front_pairs", "front_3d", "hypervolume", "front_evolution", "lineage"):
         for ext in ("png", "svg"):
             assert (run_dir / "plots" / f"{name}.{ext}").stat().st_size > 1000
+    assert main(["compare", str(run_dir), str(run_dir), "--out", str(tmp_path / "cmp")]) == 0
+    assert (tmp_path / "cmp" / "compare.png").stat().st_size > 1000
 
     run = load_run(run_dir)
     best = run.pareto_front()[0].id

@@ -4,6 +4,11 @@ worker killed mid-run costs at most its candidate."""
 from __future__ import annotations
 
 import functools
+import os
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -83,6 +88,43 @@ def test_pool_reproduces_the_in_process_search(tmp_path: Path, in_process: list[
     # the same torch thread count as the in-process run, so the arithmetic is identical
     assert outcome(tmp_path, "pool", "threads_per_worker = 2") == in_process
     assert len(in_process) == 11
+
+
+def test_resume_after_the_driver_is_killed_with_a_pool(
+    tmp_path: Path, in_process: list[tuple]
+) -> None:
+    path = tmp_path / "pool.toml"
+    path.write_text(SCENARIO.format(kind="pool", extra="threads_per_worker = 2"))
+    run_dir = tmp_path / "pool"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "evonas", "run", str(path), "--out", str(run_dir)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env={**os.environ, "PYTHONPATH": os.getcwd()},
+        start_new_session=True,
+    )
+    journal = run_dir / "events.jsonl"
+    deadline = time.time() + 180
+    while time.time() < deadline:
+        if journal.exists() and len(journal.read_text().splitlines()) >= 5:
+            break
+        time.sleep(0.02)
+    os.killpg(proc.pid, signal.SIGKILL)  # the driver and its workers, as a crash would
+    proc.wait()
+    assert 5 <= len(journal.read_text().splitlines()) < 11
+    resumed = evonas.resume(run_dir)
+    rows = sorted(
+        (
+            i.id,
+            i.parent_id,
+            i.genome.hash,
+            i.status,
+            i.objectives["val_error"],
+            i.objectives["params"],
+        )
+        for i in resumed.history()
+    )
+    assert rows == in_process
 
 
 def test_ray_reproduces_the_in_process_search(tmp_path: Path, in_process: list[tuple]) -> None:

@@ -15,6 +15,7 @@ change on to its own group, and so on downstream.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
@@ -64,6 +65,22 @@ class ChannelGroups:
 
     def producers(self, genome: Genome, gid: int) -> list[str]:
         return [t for t in self.members[gid] if t == INPUT or genome[t].op not in TIE_OPS]
+
+    def sites(
+        self, genome: Genome, admits: Callable[[int], bool], probe: Callable[[int], torch.Tensor]
+    ) -> list[tuple[str, ...]]:
+        """Producers of every group that can be remapped: all producers conv/sep_conv, the
+        width ``admits`` it, and a trial map ``probe(width)`` plans without conflict."""
+        out = []
+        for gid, members in enumerate(self.members):
+            if not self.remappable(genome, gid) or not admits(genome.channels[members[0]]):
+                continue
+            try:
+                plan_remap(genome, self, gid, probe(genome.channels[members[0]]))
+            except NotApplicable:
+                continue
+            out.append(tuple(self.producers(genome, gid)))
+        return out
 
     def remappable(self, genome: Genome, gid: int) -> bool:
         """True when every producer is a conv/sep_conv (so its filters can be copied/dropped)."""

@@ -161,20 +161,11 @@ class PruneFilters(Morphism):
         self.min_channels = min_channels
 
     def sites(self, genome: Genome) -> list[Site]:
-        groups = ChannelGroups.of(genome)
-        out: list[Site] = []
-        for gid, members in enumerate(groups.members):
-            if not groups.remappable(genome, gid):
-                continue
-            width = genome.channels[members[0]]
-            if width <= self.min_channels:
-                continue
-            try:
-                plan_remap(genome, groups, gid, torch.arange(width - 1))
-            except NotApplicable:
-                continue
-            out.append(tuple(groups.producers(genome, gid)))
-        return out
+        return ChannelGroups.of(genome).sites(
+            genome,
+            admits=lambda width: width > self.min_channels,
+            probe=lambda width: torch.arange(width - 1),
+        )
 
     def apply_at(
         self, genome: Genome, state: StateDict | None, site: Site, rng: np.random.Generator

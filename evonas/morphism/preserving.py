@@ -17,7 +17,7 @@ import numpy as np
 import torch
 
 from evonas.model.builder import StateDict
-from evonas.morphism._channels import ChannelGroups, NotApplicable, apply_remap, plan_remap
+from evonas.morphism._channels import ChannelGroups, apply_remap, plan_remap
 from evonas.morphism.base import (
     Child,
     Morphism,
@@ -114,21 +114,11 @@ class Widen(Morphism):
         self.noise = noise
 
     def sites(self, genome: Genome) -> list[Site]:
-        groups = ChannelGroups.of(genome)
-        out: list[Site] = []
-        for gid, members in enumerate(groups.members):
-            if not groups.remappable(genome, gid):
-                continue
-            width = genome.channels[members[0]]
-            if width >= self.max_channels:
-                continue
-            probe = torch.cat([torch.arange(width), torch.zeros(1, dtype=torch.long)])
-            try:
-                plan_remap(genome, groups, gid, probe)
-            except NotApplicable:
-                continue
-            out.append(tuple(groups.producers(genome, gid)))
-        return out
+        return ChannelGroups.of(genome).sites(
+            genome,
+            admits=lambda width: width < self.max_channels,
+            probe=lambda width: torch.cat([torch.arange(width), torch.zeros(1, dtype=torch.long)]),
+        )
 
     def apply_at(
         self, genome: Genome, state: StateDict | None, site: Site, rng: np.random.Generator

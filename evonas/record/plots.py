@@ -41,6 +41,17 @@ def _label(o: Any) -> str:
     return f"{o.name} ({o.unit}, {o.direction})" if o.unit else f"{o.name} ({o.direction})"
 
 
+def _axes(ax: Any, x: Any, y: Any) -> None:
+    """Labels, log scales (for log-normalised objectives) and grid of an x/y objective plot."""
+    ax.set_xlabel(_label(x))
+    ax.set_ylabel(_label(y))
+    if x.log_scale:
+        ax.set_xscale("log")
+    if y.log_scale:
+        ax.set_yscale("log")
+    ax.grid(alpha=0.3)
+
+
 def plot_run(run: Run, out: Path | None = None) -> list[Path]:
     """Writes every plot of a run to ``out`` (default ``<run>/plots``); returns the files."""
     out = out or run.dir / "plots"
@@ -79,13 +90,7 @@ def _pairwise(run: Run, ok: list[Any], front: list[Any], out: Path) -> list[Path
         ax.scatter(
             xs[on], ys[on], s=28, color="C3", zorder=3, label="Pareto front (all objectives)"
         )
-        ax.set_xlabel(_label(oa))
-        ax.set_ylabel(_label(ob))
-        if oa.log_scale:
-            ax.set_xscale("log")
-        if ob.log_scale:
-            ax.set_yscale("log")
-        ax.grid(alpha=0.3)
+        _axes(ax, oa, ob)
     for ax in list(axes.flat)[len(pairs) :]:
         ax.axis("off")
     axes.flat[0].legend(fontsize=8)
@@ -165,13 +170,7 @@ def _evolution(run: Run, history: list[Any], out: Path) -> list[Path]:
             color=cmap(k / max(1, len(cuts) - 1)),
             label=f"after {cut} evaluations",
         )
-    ax.set_xlabel(_label(oa))
-    ax.set_ylabel(_label(ob))
-    if oa.log_scale:
-        ax.set_xscale("log")
-    if ob.log_scale:
-        ax.set_yscale("log")
-    ax.grid(alpha=0.3)
+    _axes(ax, oa, ob)
     ax.legend(fontsize=8)
     ax.set_title(f"{run.scenario.name}: how the front moved")
     return _save(fig, out, "front_evolution")
@@ -264,13 +263,7 @@ def plot_compare(runs: Sequence[Run], out: Path) -> list[Path]:
     for ax in (a, b):
         ax.set_ylabel("hypervolume (normalised)")
         ax.grid(alpha=0.3)
-    c.set_xlabel(_label(oa))
-    c.set_ylabel(_label(ob))
-    if oa.log_scale:
-        c.set_xscale("log")
-    if ob.log_scale:
-        c.set_yscale("log")
-    c.grid(alpha=0.3)
+    _axes(c, oa, ob)
     c.legend(fontsize=8)
     fig.suptitle("comparison of runs")
     return _save(fig, out, "compare")
