@@ -11,14 +11,9 @@ import numpy as np
 import torch
 from torch import nn
 
-from evonas.model.builder import GenomeNet, StateDict, build_model
+from evonas.model.builder import GenomeNet, StateDict, build_model, torch_generator
 from evonas.morphism.base import Child, Morphism
 from evonas.space.genome import Genome
-
-
-def torch_generator(rng: np.random.Generator) -> torch.Generator:
-    """A torch CPU generator seeded from ``rng`` (advances ``rng``)."""
-    return torch.Generator().manual_seed(int(rng.integers(2**62)))
 
 
 @torch.no_grad()

@@ -12,7 +12,7 @@ import math
 import time
 import traceback
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -22,7 +22,13 @@ from evonas.engine.individual import Candidate, Individual
 from evonas.engine.weights import WeightStore
 from evonas.executor.base import Executor, InProcessExecutor, Job, Outcome, WorkerLost
 from evonas.model.builder import StateDict, count_params
-from evonas.morphism.base import Morphism, MorphismRecord, get_morphism, list_morphisms
+from evonas.morphism.base import (
+    Morphism,
+    MorphismRecord,
+    NotApplicable,
+    get_morphism,
+    list_morphisms,
+)
 from evonas.objectives.base import EvalContext, Objective
 from evonas.space.genome import Genome
 from evonas.strategy.base import Proposal, Strategy, StrategyContext
@@ -72,7 +78,6 @@ class Progress:
     epochs: float = 0.0
     seconds: float = 0.0
     hypervolume: float = 0.0
-    history: list[tuple[int, float, float]] = field(default_factory=list)  # (evals, s, hv)
 
 
 class Search:
@@ -274,13 +279,13 @@ class Search:
         records: list[MorphismRecord] = []
         approximate = False
         for name in proposal.morphisms:
-            morphism = self.morphisms[name]
-            if not morphism.is_applicable(genome):
+            try:  # raises before drawing from rng when there is no site
+                child = self.morphisms[name].apply(genome, state, rng)
+            except NotApplicable:
                 continue
-            child = morphism.apply(genome, state, rng)
             genome, state = child.genome, child.state
             records.append(child.record)
-            approximate |= not morphism.preserving
+            approximate |= not self.morphisms[name].preserving
         if proposal.morphisms and not records:
             return None
         shape, classes = self.input_shape, self.num_classes
@@ -373,7 +378,6 @@ class Search:
             self.weights.put(individual.id, state)
         elif replayed and individual.ok:
             self.weights.mark(individual.id)  # its weights are in the run directory
-        self.context.genomes[individual.id] = individual.genome
         p = self.progress
         p.evaluations += 1
         p.epochs += float(individual.train.get("epochs", 0.0) or 0.0)
@@ -384,7 +388,6 @@ class Search:
         else:
             individual.train["elapsed"] = round(time.perf_counter() - self._started, 3)
         p.seconds = time.perf_counter() - self._started
-        p.history.append((p.evaluations, p.seconds, p.hypervolume))
         if self.on_individual is not None and not replayed:
             self.on_individual(individual)
 

@@ -99,9 +99,6 @@ class LocalPoolExecutor(Executor):
         child.close()
         return _Worker(process, parent)
 
-    def worker_pids(self) -> list[int]:
-        return [w.process.pid for w in self._workers]
-
     def submit(self, job: Job) -> None:
         self._queue.append(job)
         self._dispatch()

@@ -6,6 +6,7 @@ by node (that is what the morphisms do) and loaded into the child's model by nam
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -121,6 +122,12 @@ def build_model(
     if state is not None:
         model.load_state_dict(state, strict=True)
     return model
+
+
+def torch_generator(rng: np.random.Generator) -> torch.Generator:
+    """A torch CPU generator seeded from ``rng`` (advances ``rng``): torch-side randomness
+    that still derives from the caller's explicit numpy generator."""
+    return torch.Generator().manual_seed(int(rng.integers(2**62)))
 
 
 @torch.no_grad()

@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from evonas.model.builder import StateDict
+from evonas.model.builder import StateDict, torch_generator
 from evonas.morphism._channels import ChannelGroups, apply_remap, plan_remap
 from evonas.morphism.base import (
     Child,
@@ -29,10 +29,6 @@ from evonas.morphism.base import (
     rewire,
 )
 from evonas.space.genome import CONV_OPS, KERNELS, Genome, Node
-
-
-def _torch_gen(rng: np.random.Generator) -> torch.Generator:
-    return torch.Generator().manual_seed(int(rng.integers(2**62)))
 
 
 @register_morphism("deepen")
@@ -134,7 +130,7 @@ class Widen(Morphism):
         maps = plan_remap(genome, groups, gid, index)
         changed, new = apply_remap(genome, groups, state, maps, divide=True)
         if self.noise > 0 and new is not None:
-            _symmetric_noise(genome, groups, new, maps, self.noise, _torch_gen(rng))
+            _symmetric_noise(genome, groups, new, maps, self.noise, torch_generator(rng))
         nodes = tuple(changed.get(n.id, n) for n in genome.nodes)
         record = MorphismRecord(self.name, site, {"from": width, "to": target})
         return Child(Genome(nodes, genome.output), new, record)
@@ -251,7 +247,7 @@ class AddSkip(Morphism):
             nodes = insert_after(nodes, v, [Node(cat_id, "concat", (v, u))])
             extra = genome.channels[u]
             if new is not None:
-                _zero_readers(genome, new, v, extra, _torch_gen(rng))
+                _zero_readers(genome, new, v, extra, torch_generator(rng))
             output = cat_id if genome.output == v else genome.output
             details = {"new_nodes": [cat_id]}
         return Child(Genome(tuple(nodes), output), new, MorphismRecord(self.name, site, details))

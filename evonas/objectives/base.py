@@ -204,7 +204,3 @@ def get_objective(ref: Any, *, direction: str | None = None, **params: Any) -> O
             f"objective {obj.name!r}: direction {obj.direction!r} must be one of {DIRECTIONS}"
         )
     return obj
-
-
-def is_finite(value: float) -> bool:
-    return isinstance(value, float) and math.isfinite(value)

@@ -103,10 +103,6 @@ class Genome:
     def __len__(self) -> int:
         return len(self.nodes)
 
-    def position(self, node_id: str) -> int:
-        """Index of a node in the topological order (``"input"`` is -1)."""
-        return -1 if node_id == INPUT else self._index[node_id]
-
     @cached_property
     def consumers(self) -> Mapping[str, tuple[str, ...]]:
         """For each tensor (node id or ``"input"``), the ids of the nodes that read it.

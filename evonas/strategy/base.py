@@ -10,7 +10,7 @@ draws from ``context.rng``.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -41,7 +41,6 @@ class StrategyContext:
     morphisms: dict[str, Morphism]  # the enabled morphisms by name
     initial: list[Genome]  # the initial networks
     rng: np.random.Generator  # the strategy's own random stream
-    genomes: dict[int, Genome] = field(default_factory=dict)  # id -> genome, kept by the engine
 
     @property
     def cheap(self) -> list[Objective]:
