@@ -17,26 +17,15 @@ import argparse
 import statistics
 import time
 
-import numpy as np
-
-from evonas.engine import Budget, Search, SurrogateEvaluator
-from evonas.objectives import get_objective
-from evonas.space import initial_genomes
-from evonas.strategy import get_strategy
+from evonas.core import Budget
+from evonas.engine import surrogate_search
 
 STRATEGIES = ("lemonade", "aging", "nsga2", "random")
 
 
 def run(strategy: str, seed: int, evaluations: int) -> tuple[float, int, float]:
     started = time.perf_counter()
-    search = Search(
-        strategy=get_strategy(strategy),
-        evaluator=SurrogateEvaluator(seed=seed),
-        objectives=[get_objective("val_error"), get_objective("params")],
-        initial=initial_genomes(np.random.default_rng(seed), 5),
-        budget=Budget(evaluations=evaluations),
-        seed=seed,
-    )
+    search = surrogate_search(strategy, seed=seed, budget=Budget(evaluations=evaluations))
     archive = search.run()
     return archive.hypervolume(), len(archive.front()), time.perf_counter() - started
 

@@ -1,4 +1,4 @@
-"""The ``evonas`` command line: run, resume, show, plot, compare, export.
+"""The ``evonas`` command line: run, resume, show, plot, compare, export, list.
 
 Exit codes: 0 success; 1 the run failed; 2 bad usage or a bad scenario (nothing was run);
 130 interrupted (the run can be resumed).
@@ -15,28 +15,24 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TextIO
 
-from evonas.engine.individual import Individual
-from evonas.engine.search import Search
+from evonas.core.individual import Individual
+from evonas.core.observer import Observer, SearchState
 
 
-class ProgressDisplay:
+class ProgressDisplay(Observer):
     """Evaluations, best error, front size, hypervolume and ETA after every candidate: one
-    line rewritten in place on a terminal, a plain log line otherwise."""
+    line rewritten in place on a terminal, a plain log line otherwise. The ETA is the
+    budget's own measure of how far the search is."""
 
     def __init__(self, stream: TextIO | None = None) -> None:
         self.stream = stream or sys.stdout
         self.tty = self.stream.isatty()
 
-    def __call__(self, search: Search, ind: Individual) -> None:
+    def on_individual(self, search: SearchState, ind: Individual) -> None:
         p, b = search.progress, search.budget
         errors = [i.objectives.get("val_error", math.nan) for i in search.archive.front()]
         best = min(errors) if errors else math.nan
-        done = max(
-            (p.evaluations / b.evaluations) if b.evaluations else 0.0,
-            (p.seconds / b.seconds) if b.seconds else 0.0,
-            (p.epochs / b.epochs) if b.epochs else 0.0,
-        )
-        eta = p.seconds * (1 - done) / done if done > 0 else math.nan
+        eta = b.eta_seconds(p)
         status = "" if ind.ok else f" [{ind.status}: {ind.error}]"
         line = (
             f"eval {p.evaluations:>4} | best err {best:.4f}"
@@ -51,10 +47,15 @@ class ProgressDisplay:
             self.stream.write(time.strftime("%H:%M:%S ") + line + "\n")
         self.stream.flush()
 
+    def on_stop(self, search: SearchState, reason: str) -> None:
+        self.close()
+        print(f"evonas: stopped: {reason}", file=self.stream, flush=True)
+
     def close(self) -> None:
         if self.tty:
             self.stream.write("\n")
             self.stream.flush()
+            self.tty = False  # one newline only
 
 
 def _duration(seconds: float) -> str:
@@ -116,7 +117,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         result = run(
             scenario,
             out=out,
-            on_progress=display,
+            observers=[display],
             import_path=Path(args.scenario).resolve().parent,
             source=args.scenario,
         )
@@ -128,11 +129,13 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 def cmd_resume(args: argparse.Namespace) -> int:
     from evonas.api import resume
+    from evonas.core.budget import Budget
 
     display = ProgressDisplay()
     print(f"evonas: resuming {args.run_dir}", flush=True)
+    budget = Budget(**dict(args.budget)) if args.budget else None
     try:
-        result = resume(args.run_dir, on_progress=display, budget=dict(args.budget or []) or None)
+        result = resume(args.run_dir, observers=[display], budget=budget)
     finally:
         display.close()
     _summary(result)
@@ -149,7 +152,7 @@ def _summary(result: Any) -> None:
 
 
 def cmd_show(args: argparse.Namespace) -> int:
-    from evonas.api import load_run
+    from evonas.record import load_run
 
     run = load_run(args.run_dir)
     history = run.history()
@@ -208,7 +211,7 @@ def _fmt(v: float) -> str:
 
 
 def cmd_plot(args: argparse.Namespace) -> int:
-    from evonas.api import load_run
+    from evonas.record import load_run
     from evonas.record.plots import plot_run
 
     files = plot_run(load_run(args.run_dir), Path(args.out) if args.out else None)
@@ -218,7 +221,7 @@ def cmd_plot(args: argparse.Namespace) -> int:
 
 
 def cmd_compare(args: argparse.Namespace) -> int:
-    from evonas.api import load_run
+    from evonas.record import load_run
     from evonas.record.plots import plot_compare
 
     runs = [load_run(d) for d in args.run_dirs]
@@ -234,7 +237,8 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from evonas.api import export_model, load_run
+    from evonas.export import export_model
+    from evonas.record import load_run
 
     run = load_run(args.run_dir)
     path, test_acc = export_model(
@@ -272,7 +276,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="replace the budget: 90s, 10m, 2h, 100evals, 20epochs (repeatable)",
     )
     p.add_argument("--device", help="training device: auto, cpu, cuda, cuda:1, mps")
-    p.add_argument("--executor", choices=["inprocess", "pool", "ray"], help="where to train")
+    p.add_argument("--executor", help="where to train: inprocess, pool, ray (see evonas list)")
     p.add_argument("--workers", type=int, help="concurrent trainings (pool, ray)")
     p.set_defaults(func=cmd_run)
 
@@ -319,7 +323,34 @@ def build_parser() -> argparse.ArgumentParser:
         help="train this many more epochs first and report test accuracy",
     )
     p.set_defaults(func=cmd_export)
+
+    p = sub.add_parser("list", help="list the registered plug-ins of every kind")
+    p.add_argument("kind", nargs="?", choices=sorted(_registries()), help="only this kind")
+    p.set_defaults(func=cmd_list)
     return parser
+
+
+def _registries() -> dict[str, str]:
+    """Kind -> the module that holds its registry, imported when listed."""
+    return {
+        "strategies": "evonas.strategy.base:STRATEGIES",
+        "morphisms": "evonas.morphism:MORPHISMS",
+        "objectives": "evonas.objectives:OBJECTIVES",
+        "datasets": "evonas.data.datasets:DATASETS",
+        "executors": "evonas.executor:EXECUTORS",
+    }
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    from evonas.core.registry import Registry, import_object
+
+    for kind, path in _registries().items():
+        if args.kind not in (None, kind):
+            continue
+        registry = import_object(path)
+        assert isinstance(registry, Registry)
+        print(f"{kind}: {', '.join(registry.names())}")
+    return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:

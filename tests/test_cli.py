@@ -14,8 +14,10 @@ import pytest
 import torch
 
 import evonas
-from evonas.api import load_exported, load_run
+from evonas.export import load_exported
+from evonas.record import load_run
 from evonas.cli import main, parse_budget
+from evonas.core import Budget
 
 SCENARIO = """
 name = "tiny"
@@ -254,7 +256,7 @@ def test_python_api_mirrors_the_cli(tmp_path: Path) -> None:
     again = evonas.load_run(tmp_path / "api")
     assert [i.id for i in again.pareto_front()] == [i.id for i in run.pareto_front()]
     assert again.model(run.pareto_front()[0].id)(torch.rand(2, 1, 8, 8)).shape == (2, 3)
-    finished = evonas.resume(tmp_path / "api", budget={"evaluations": 7})
+    finished = evonas.resume(tmp_path / "api", budget=Budget(evaluations=7))
     assert [i.id for i in finished.history()] == list(range(7))
 
 

@@ -15,6 +15,8 @@ from evonas.data.datasets import (
     synthetic,
 )
 
+list_datasets = DATASETS.names
+
 __all__ = [
     "DATASETS",
     "DataNotFoundError",
@@ -23,6 +25,7 @@ __all__ = [
     "from_tensors",
     "from_torch_dataset",
     "load_cifar10",
+    "list_datasets",
     "load_dataset",
     "load_fashion_mnist",
     "make_task",

@@ -23,7 +23,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from evonas.registry import Registry
+from evonas.core.registry import Registry
 
 DEBIAN_FASHION_MNIST = Path("/usr/share/datasets/fashion-mnist")
 FASHION_FILES = {
@@ -170,11 +170,11 @@ def read_idx(path: Path) -> torch.Tensor:
     return torch.from_numpy(array.copy()).reshape(shape)
 
 
-def find_fashion_mnist(data_dir: str | os.PathLike[str] | None = None) -> Path | None:
+def find_fashion_mnist(root: str | os.PathLike[str] | None = None) -> Path | None:
     """The folder holding the four Fashion-MNIST IDX ``.gz`` files, looked for in order:
-    ``data_dir``, ``$EVONAS_DATA``, the Debian package's ``/usr/share/datasets/fashion-mnist``.
+    ``root``, ``$EVONAS_DATA``, the Debian package's ``/usr/share/datasets/fashion-mnist``.
     Each may hold the files directly or under ``fashion-mnist/`` or ``FashionMNIST/raw/``."""
-    roots = [Path(p) for p in (data_dir, os.environ.get("EVONAS_DATA")) if p]
+    roots = [Path(p) for p in (root, os.environ.get("EVONAS_DATA")) if p]
     roots.append(DEBIAN_FASHION_MNIST)
     for root in roots:
         for folder in (root, root / "fashion-mnist", root / "FashionMNIST" / "raw"):
@@ -184,19 +184,19 @@ def find_fashion_mnist(data_dir: str | os.PathLike[str] | None = None) -> Path |
 
 
 def load_fashion_mnist(
-    data_dir: str | os.PathLike[str] | None = None, *, download: bool = False, **split: Any
+    root: str | os.PathLike[str] | None = None, *, download: bool = False, **split: Any
 ) -> TaskData:
     """Fashion-MNIST (60k train, 10k test, 28x28x1, 10 classes).
 
     Looks for the files as :func:`find_fashion_mnist` says; with ``download=True`` and no
-    files found, torchvision downloads them into ``data_dir`` (or ``$EVONAS_DATA``).
+    files found, torchvision downloads them into ``root`` (or ``$EVONAS_DATA``).
     ``split`` goes to :func:`make_task` (val_fraction, train_fraction, resolution, seed).
     """
-    folder = find_fashion_mnist(data_dir)
+    folder = find_fashion_mnist(root)
     if folder is None and download:
-        folder = _download_fashion_mnist(data_dir)
+        folder = _download_fashion_mnist(root)
     if folder is None:
-        tried = [str(p) for p in (data_dir, os.environ.get("EVONAS_DATA")) if p]
+        tried = [str(p) for p in (root, os.environ.get("EVONAS_DATA")) if p]
         raise DataNotFoundError(
             "Fashion-MNIST not found"
             + (
@@ -222,10 +222,10 @@ def load_fashion_mnist(
     )
 
 
-def _download_fashion_mnist(data_dir: str | os.PathLike[str] | None) -> Path | None:
+def _download_fashion_mnist(root: str | os.PathLike[str] | None) -> Path | None:
     from torchvision.datasets import FashionMNIST
 
-    root = Path(data_dir or os.environ.get("EVONAS_DATA") or Path.home() / ".cache" / "evonas")
+    root = Path(root or os.environ.get("EVONAS_DATA") or Path.home() / ".cache" / "evonas")
     FashionMNIST(str(root), train=True, download=True)
     FashionMNIST(str(root), train=False, download=True)
     return find_fashion_mnist(root)
@@ -235,13 +235,13 @@ def _download_fashion_mnist(data_dir: str | os.PathLike[str] | None) -> Path | N
 
 
 def load_cifar10(
-    data_dir: str | os.PathLike[str] | None = None, *, download: bool = False, **split: Any
+    root: str | os.PathLike[str] | None = None, *, download: bool = False, **split: Any
 ) -> TaskData:
-    """CIFAR-10 through torchvision from a local root (``data_dir``, else ``$EVONAS_DATA``);
+    """CIFAR-10 through torchvision from a local root (``root``, else ``$EVONAS_DATA``);
     ``download=True`` fetches it when the machine is online."""
     from torchvision.datasets import CIFAR10
 
-    root = Path(data_dir or os.environ.get("EVONAS_DATA") or Path.home() / ".cache" / "evonas")
+    root = Path(root or os.environ.get("EVONAS_DATA") or Path.home() / ".cache" / "evonas")
     try:
         train = CIFAR10(str(root), train=True, download=download)
         test = CIFAR10(str(root), train=False, download=download)
@@ -321,12 +321,18 @@ def synthetic(
     return make_task("synthetic", draw(n_train), draw(n_test), num_classes=num_classes, **split)
 
 
-DATASETS: Registry[Callable[..., TaskData]] = Registry("dataset")
+DATASETS: Registry[TaskData] = Registry("dataset", TaskData)
+"""Registered datasets: loader functions returning :class:`TaskData`. A loader declares the
+scenario keys it accepts by its signature: ``root`` and ``download`` (``[data]``) are passed
+only to loaders that name them; every loader takes the split keys (``val_fraction``,
+``train_fraction``, ``resolution``, ``seed``) and its own ``data.options``."""
+
 DATASETS.register("fashion_mnist", load_fashion_mnist)
 DATASETS.register("cifar10", load_cifar10)
 DATASETS.register("synthetic", synthetic)
 
 
-def load_dataset(name: str, **kwargs: Any) -> TaskData:
-    """A registered dataset (``fashion_mnist``, ``cifar10``, ``synthetic``) or ``module:attr``."""
-    return DATASETS.resolve(name)(**kwargs)
+def load_dataset(ref: str | Callable[..., TaskData], **kwargs: Any) -> TaskData:
+    """A registered dataset (``fashion_mnist``, ``cifar10``, ``synthetic``), a
+    ``"module:function"`` path or a loader function, loaded with ``kwargs``."""
+    return DATASETS.create(ref, **kwargs)

@@ -1,27 +1,20 @@
-"""Engine: the search loop, the Pareto archive, evaluators and the run's individuals."""
+"""Engine: the search loop and its parts (child factory, scorer, weight store), and the
+evaluators that train (or, for tests, score) candidates."""
 
-from evonas.engine.archive import ParetoArchive, hypervolume, non_dominated, nondominated_ranks
-from evonas.engine.evaluator import (
-    Evaluator,
-    SurrogateEvaluator,
-    TrainingEvaluator,
-    surrogate_error,
-)
-from evonas.engine.individual import Candidate, Individual
-from evonas.engine.search import Budget, Progress, Search
+from evonas.engine.children import ChildFactory
+from evonas.engine.evaluator import TrainingEvaluator
+from evonas.engine.scorer import Scorer
+from evonas.engine.search import Search
+from evonas.engine.surrogate import SurrogateEvaluator, surrogate_error, surrogate_search
+from evonas.engine.weights import WeightStore
 
 __all__ = [
-    "Budget",
-    "Candidate",
-    "Evaluator",
-    "Individual",
-    "ParetoArchive",
-    "Progress",
+    "ChildFactory",
+    "Scorer",
     "Search",
     "SurrogateEvaluator",
     "TrainingEvaluator",
-    "hypervolume",
-    "non_dominated",
-    "nondominated_ranks",
+    "WeightStore",
     "surrogate_error",
+    "surrogate_search",
 ]

@@ -4,49 +4,43 @@ optional backing store (the run directory), so memory stays bounded on long runs
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Callable
 
-from evonas.model.builder import StateDict
+from evonas.core.individual import StateDict
+from evonas.core.observer import WeightBacking
 
 
 class WeightStore:
     """Weights of evaluated individuals by id.
 
     Args:
-        save: persists a state (e.g. the run record); None keeps everything in memory.
-        load: reads a persisted state back.
+        backing: persists states (e.g. the run record); None keeps everything in memory.
         cache: states kept in memory when a backing store exists (most recent first).
     """
 
-    def __init__(
-        self,
-        save: Callable[[int, StateDict], None] | None = None,
-        load: Callable[[int], StateDict] | None = None,
-        cache: int = 32,
-    ) -> None:
-        self._save = save
-        self._load = load
-        self._cache_size = cache if save is not None else None
+    def __init__(self, backing: WeightBacking | None = None, cache: int = 32) -> None:
+        self._backing = backing
+        self._cache_size = cache if backing is not None else None
         self._memory: OrderedDict[int, StateDict] = OrderedDict()
         self._known: set[int] = set()
 
-    def put(self, ident: int, state: StateDict, *, persist: bool = True) -> None:
-        if persist and self._save is not None:
-            self._save(ident, state)
+    def put(self, ident: int, state: StateDict) -> None:
+        if self._backing is not None:
+            self._backing.save_weights(ident, state)
         self._known.add(ident)
         self._remember(ident, state)
 
     def mark(self, ident: int) -> None:
         """Declares that ``ident``'s weights are in the backing store (resumed runs)."""
-        self._known.add(ident)
+        if self._backing is not None:
+            self._known.add(ident)
 
     def get(self, ident: int) -> StateDict | None:
         if ident in self._memory:
             self._memory.move_to_end(ident)
             return self._memory[ident]
-        if ident not in self._known or self._load is None:
+        if ident not in self._known or self._backing is None:
             return None
-        state = self._load(ident)
+        state = self._backing.load_weights(ident)
         self._remember(ident, state)
         return state
 

@@ -1,21 +1,26 @@
 """Executors: in process (default), a local pool of processes, or Ray (optional extra).
 
-``RayExecutor`` is imported lazily so that Ray is needed only when it is used.
+Registered: ``inprocess``, ``pool``, ``ray`` (see :func:`list_executors`). Ray itself is
+imported only when a :class:`RayExecutor` is made.
 """
 
-from typing import Any
-
 from evonas.executor.base import (
+    EXECUTORS,
     EvaluatorFactory,
     Executor,
     InProcessExecutor,
     Job,
     WorkerLost,
+    register_executor,
     run_job,
 )
 from evonas.executor.pool import LocalPoolExecutor
+from evonas.executor.ray_executor import RayExecutor
+
+list_executors = EXECUTORS.names
 
 __all__ = [
+    "EXECUTORS",
     "EvaluatorFactory",
     "Executor",
     "InProcessExecutor",
@@ -23,13 +28,7 @@ __all__ = [
     "LocalPoolExecutor",
     "RayExecutor",
     "WorkerLost",
+    "list_executors",
+    "register_executor",
     "run_job",
 ]
-
-
-def __getattr__(name: str) -> Any:
-    if name == "RayExecutor":
-        from evonas.executor.ray_executor import RayExecutor
-
-        return RayExecutor
-    raise AttributeError(f"module 'evonas.executor' has no attribute {name!r}")

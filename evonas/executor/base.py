@@ -7,7 +7,11 @@
 
 The driver (the engine) submits :class:`Job` s and waits for results; it alone writes the run
 record. Workers build their evaluator once from a picklable factory (a zero-argument
-callable returning an :class:`~evonas.engine.evaluator.Evaluator`).
+callable returning an :class:`~evonas.core.evaluator.Evaluator`).
+
+Every executor is a plug-in like the rest (:data:`EXECUTORS`): its constructor takes the
+evaluator factory first, then keyword options (``workers`` and its own); a scenario's
+``[executor]`` keys are passed to the executors whose constructor names them.
 """
 
 from __future__ import annotations
@@ -18,11 +22,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from types import TracebackType
 
-from evonas.engine.evaluator import Evaluator
-from evonas.engine.individual import Candidate
-from evonas.model.builder import StateDict
+from evonas.core.evaluator import Evaluator
+from evonas.core.individual import Candidate, StateDict, TrainResult
+from evonas.core.registry import Registry
 from evonas.space.genome import Genome
-from evonas.trainer.trainer import TrainResult
 
 EvaluatorFactory = Callable[[], Evaluator]
 """A picklable zero-argument callable that builds the evaluator inside a worker."""
@@ -60,9 +63,8 @@ class Executor(ABC):
     the free slots wait in a queue).
     """
 
+    name: str = ""
     slots: int = 1
-    input_shape: tuple[int, int, int]
-    num_classes: int
 
     @abstractmethod
     def submit(self, job: Job) -> None:
@@ -85,13 +87,22 @@ class Executor(ABC):
         self.close()
 
 
-class InProcessExecutor(Executor):
-    """Trains each job in the calling process when its result is waited for."""
+EXECUTORS: Registry[Executor] = Registry("executor", Executor)
+"""Registered executors (classes). ``@register_executor("name")`` adds one."""
 
-    def __init__(self, evaluator: Evaluator) -> None:
-        self.evaluator = evaluator
-        self.input_shape = evaluator.input_shape
-        self.num_classes = evaluator.num_classes
+register_executor = EXECUTORS.register
+
+
+@register_executor("inprocess")
+class InProcessExecutor(Executor):
+    """Trains each job in the calling process, one at a time, when its result is waited for.
+
+    Args:
+        evaluator: an evaluator, or a factory that builds one (called once, here).
+    """
+
+    def __init__(self, evaluator: Evaluator | EvaluatorFactory) -> None:
+        self.evaluator = evaluator if isinstance(evaluator, Evaluator) else evaluator()
         self._queue: deque[Job] = deque()
 
     def submit(self, job: Job) -> None:

@@ -22,7 +22,15 @@ from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
 from typing import Any
 
-from evonas.executor.base import EvaluatorFactory, Executor, Job, Outcome, WorkerLost, run_job
+from evonas.executor.base import (
+    EvaluatorFactory,
+    Executor,
+    Job,
+    Outcome,
+    WorkerLost,
+    register_executor,
+    run_job,
+)
 
 
 def _worker_main(conn: Connection, factory: EvaluatorFactory, threads: int) -> None:
@@ -55,13 +63,13 @@ class _Worker:
     job: Job | None = None
 
 
+@register_executor("pool")
 class LocalPoolExecutor(Executor):
     """K worker processes (spawned, so CUDA is safe to use in them).
 
     Args:
         factory: builds the evaluator inside each worker.
         workers: number of processes (K).
-        input_shape, num_classes: of the task (the driver computes cheap objectives).
         threads_per_worker: torch threads per worker; default ``cpu_count // workers``.
         retries: times a job is retried after its worker died.
     """
@@ -69,10 +77,8 @@ class LocalPoolExecutor(Executor):
     def __init__(
         self,
         factory: EvaluatorFactory,
-        workers: int,
-        input_shape: tuple[int, int, int],
-        num_classes: int,
         *,
+        workers: int = 2,
         threads_per_worker: int | None = None,
         retries: int = 1,
     ) -> None:
@@ -80,8 +86,6 @@ class LocalPoolExecutor(Executor):
             raise ValueError(f"a pool needs workers >= 1, got {workers}")
         self.factory = factory
         self.slots = workers
-        self.input_shape = input_shape
-        self.num_classes = num_classes
         self.threads = threads_per_worker or max(1, (os.cpu_count() or 1) // workers)
         self.retries = retries
         self._ctx = mp.get_context("spawn")

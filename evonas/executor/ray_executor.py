@@ -16,8 +16,16 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from evonas.engine.evaluator import Evaluator
-from evonas.executor.base import EvaluatorFactory, Executor, Job, Outcome, WorkerLost, run_job
+from evonas.core.evaluator import Evaluator
+from evonas.executor.base import (
+    EvaluatorFactory,
+    Executor,
+    Job,
+    Outcome,
+    WorkerLost,
+    register_executor,
+    run_job,
+)
 
 # Per worker process: evaluators already built (data loaded, trainer ready), by factory.
 # Ray reuses worker processes between tasks, so each builds its evaluator once.
@@ -39,13 +47,13 @@ def _train(factory: EvaluatorFactory, key: str, job: Job) -> Outcome:
     return run_job(evaluator, job)
 
 
+@register_executor("ray")
 class RayExecutor(Executor):
     """Trains candidates as Ray tasks.
 
     Args:
         factory: builds the evaluator inside a Ray worker (once per worker process).
         workers: tasks in flight at once (the search's parallelism).
-        input_shape, num_classes: of the task.
         address: an existing cluster; None starts a local Ray instance.
         num_cpus: CPUs of the local instance (ignored with ``address``).
         cpus_per_task, gpus_per_task: resources each training task requests.
@@ -55,10 +63,8 @@ class RayExecutor(Executor):
     def __init__(
         self,
         factory: EvaluatorFactory,
-        workers: int,
-        input_shape: tuple[int, int, int],
-        num_classes: int,
         *,
+        workers: int = 1,
         address: str | None = None,
         num_cpus: int | None = None,
         cpus_per_task: float = 1.0,
@@ -76,8 +82,6 @@ class RayExecutor(Executor):
                 kwargs["num_cpus"] = num_cpus
             ray.init(**kwargs)
         self.slots = workers
-        self.input_shape = input_shape
-        self.num_classes = num_classes
         self._task = ray.remote(_train).options(
             num_cpus=cpus_per_task,
             num_gpus=gpus_per_task,

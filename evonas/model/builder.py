@@ -10,9 +10,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from evonas.core.individual import StateDict
 from evonas.space.genome import INPUT, POOL_KERNEL, Genome
-
-StateDict = dict[str, torch.Tensor]
 
 
 class SepConv(nn.Module):

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import torch
 
-from evonas.model.builder import StateDict
+from evonas.core.individual import StateDict
 from evonas.space.genome import CONV_OPS, INPUT, Genome, Node
 
 TIE_OPS = ("bn", "relu", "max_pool", "avg_pool", "reduce", "add")

@@ -17,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from evonas.model.builder import StateDict
+from evonas.core.individual import StateDict
 from evonas.morphism._channels import ChannelGroups, NotApplicable, apply_remap, plan_remap
 from evonas.morphism.base import (
     Child,

@@ -11,31 +11,17 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from dataclasses import dataclass
+from typing import ClassVar
 
 import numpy as np
 import torch
 
-from evonas.model.builder import StateDict, build_model
+from evonas.core.individual import MorphismRecord, Site, StateDict
+from evonas.core.registry import Registry
+from evonas.model.builder import build_model
 from evonas.morphism._channels import NotApplicable
-from evonas.registry import Registry
 from evonas.space.genome import INPUT, Genome, Node
-
-Site = tuple[str, ...]
-"""Where a morphism acts, as node ids (meaning depends on the morphism)."""
-
-
-@dataclass(frozen=True)
-class MorphismRecord:
-    """What a morphism did, for the run record's lineage (JSON-serialisable)."""
-
-    name: str  # registered name of the morphism
-    site: Site  # node ids it acted on
-    details: dict[str, Any] = field(default_factory=dict)  # e.g. {"new_channels": 32}
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"name": self.name, "site": list(self.site), "details": dict(self.details)}
 
 
 @dataclass(frozen=True)
@@ -101,30 +87,11 @@ class Morphism(ABC):
         return f"{type(self).__name__}()"
 
 
-MORPHISMS: Registry[type[Morphism]] = Registry("morphism")
+MORPHISMS: Registry[Morphism] = Registry("morphism", Morphism)
+"""Registered morphisms (classes). ``@register_morphism("name")`` adds one."""
 
-
-def register_morphism(name: str) -> Any:
-    """Class decorator: registers a :class:`Morphism` subclass under ``name``."""
-
-    def wrap(cls: type[Morphism]) -> type[Morphism]:
-        if not (isinstance(cls, type) and issubclass(cls, Morphism)):
-            raise TypeError(f"@register_morphism({name!r}) needs a Morphism subclass, got {cls!r}")
-        cls.name = name
-        MORPHISMS.register(name, cls)
-        return cls
-
-    return wrap
-
-
-def get_morphism(ref: str | Morphism | type[Morphism], **kwargs: Any) -> Morphism:
-    """A morphism instance from a registered name, an import path, a class or an instance."""
-    if isinstance(ref, Morphism):
-        return ref
-    cls = MORPHISMS.resolve(ref) if isinstance(ref, str) else ref
-    if not (isinstance(cls, type) and issubclass(cls, Morphism)):
-        raise TypeError(f"{ref!r} is not a Morphism subclass")
-    return cls(**kwargs)
+register_morphism = MORPHISMS.register
+get_morphism = MORPHISMS.create
 
 
 def list_morphisms(pattern: str = "*", *, preserving: bool | None = None) -> list[str]:

@@ -16,7 +16,8 @@ from __future__ import annotations
 import numpy as np
 import torch
 
-from evonas.model.builder import StateDict, torch_generator
+from evonas.core.individual import StateDict
+from evonas.model.builder import torch_generator
 from evonas.morphism._channels import ChannelGroups, apply_remap, plan_remap
 from evonas.morphism.base import (
     Child,

@@ -16,6 +16,8 @@ from evonas.objectives.base import (
 )
 from evonas.objectives.builtin import Flops, Latency, Params, PeakMemory, ValError
 
+list_objectives = OBJECTIVES.names
+
 __all__ = [
     "OBJECTIVES",
     "EvalContext",
@@ -28,6 +30,7 @@ __all__ = [
     "ValError",
     "builtin",
     "get_objective",
+    "list_objectives",
     "objective",
     "register_objective",
 ]

@@ -17,7 +17,6 @@ A user's objective is a plain function of an :class:`EvalContext` or a small
 from __future__ import annotations
 
 import copy
-import math
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -25,12 +24,11 @@ from typing import Any
 
 import torch
 
-from evonas.model.builder import GenomeNet, StateDict, build_model
-from evonas.registry import Registry
+from evonas.core.individual import StateDict, TrainResult
+from evonas.core.pareto import DIRECTIONS, ObjectiveInfo
+from evonas.core.registry import Registry
+from evonas.model.builder import GenomeNet, build_model
 from evonas.space.genome import Genome
-from evonas.trainer.trainer import TrainResult
-
-DIRECTIONS = ("min", "max")
 
 
 @dataclass
@@ -74,23 +72,12 @@ class Objective(ABC):
         """Raises ``ValueError`` when the objective cannot be measured with this device."""
         return None
 
-    def minimised(self, value: float) -> float:
-        """The value as a quantity to minimise (negated for ``"max"`` objectives)."""
-        return value if self.direction == "min" else -value
-
-    def normalised(self, value: float) -> float:
-        """``value`` mapped to [0, 1] by the fixed ``bounds`` (0 best, 1 worst, clipped).
-
-        Hypervolumes are computed on these values against the reference point 1 per
-        objective, so runs with the same objectives compare, whatever they found.
-        """
-        lo, hi = self.bounds
-        if self.log_scale:
-            value, lo, hi = (math.log10(max(v, 1e-30)) for v in (value, lo, hi))
-        t = (value - lo) / (hi - lo)
-        if self.direction == "max":
-            t = 1.0 - t
-        return min(1.0, max(0.0, t))
+    @property
+    def info(self) -> ObjectiveInfo:
+        """Name, direction and normalisation: what the Pareto maths and the record need."""
+        return ObjectiveInfo(
+            self.name, self.direction, self.cheap, self.unit, self.bounds, self.log_scale
+        )
 
     def __repr__(self) -> str:
         kind = "cheap" if self.cheap else "expensive"
@@ -156,48 +143,24 @@ def objective(
     return wrap
 
 
-OBJECTIVES: Registry[Any] = Registry("objective")
+def _adapt(fn: Callable[..., Any], name: str, params: dict[str, Any]) -> Objective:
+    """A registered plain function of :class:`EvalContext` becomes a FunctionObjective."""
+    return FunctionObjective(fn, **{"name": name, **params})
+
+
+OBJECTIVES: Registry[Objective] = Registry("objective", Objective, adapt=_adapt)
 """Registered objectives: Objective subclasses (instantiated with parameters), instances,
-or plain functions."""
+or plain functions of :class:`EvalContext`. ``@register_objective("name")`` adds one."""
 
-
-def register_objective(name: str, obj: Any = None) -> Any:
-    """Registers an Objective subclass, instance or function under ``name``; usable as a
-    decorator (``@register_objective("energy")``) or a call."""
-    if obj is None:
-        return lambda o: register_objective(name, o)
-    OBJECTIVES.register(name, obj)
-    return obj
+register_objective = OBJECTIVES.register
 
 
 def get_objective(ref: Any, *, direction: str | None = None, **params: Any) -> Objective:
-    """An objective from a registered name, ``"module:attribute"``, class, instance or function.
-
-    ``params`` go to an Objective subclass's constructor; ``direction`` overrides the
-    declared direction (e.g. for a function objective named from a scenario).
-    """
-    target = OBJECTIVES.resolve(ref) if isinstance(ref, str) else ref
-    label = ref if isinstance(ref, str) else getattr(target, "__name__", repr(target))
-    obj: Objective
-    if isinstance(target, type) and issubclass(target, Objective):
-        obj = target(**params)
-    elif isinstance(target, Objective):
-        if params:
-            raise ValueError(
-                f"objective {label!r} is an instance; it takes no parameters {sorted(params)}"
-            )
-        obj = target
-    elif callable(target):
-        name = ref.rpartition(":")[2] if isinstance(ref, str) else None
-        obj = FunctionObjective(target, name=name, **params)
-    else:
-        raise TypeError(f"objective {label!r} is neither an Objective nor a function")
-    if direction is not None:
+    """An objective from a registered name, ``"module:attribute"``, class, instance or
+    function (:meth:`Registry.create`); ``direction`` overrides the declared one."""
+    obj = OBJECTIVES.create(ref, **params)
+    if direction is not None and direction != obj.direction:
         obj = copy.copy(obj)  # never change a registered instance
-        if direction not in DIRECTIONS:
-            raise ValueError(
-                f"objective {obj.name!r}: direction {direction!r} must be one of {DIRECTIONS}"
-            )
         obj.direction = direction
     if obj.direction not in DIRECTIONS:
         raise ValueError(

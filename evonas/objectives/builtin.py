@@ -18,7 +18,6 @@ from evonas.trainer.trainer import resolve_device
 class ValError(Objective):
     """Validation error (1 - accuracy) after training; needs training."""
 
-    name = "val_error"
     direction = "min"
     cheap = False
 
@@ -32,7 +31,6 @@ class ValError(Objective):
 class Params(Objective):
     """Number of trainable parameters, head included."""
 
-    name = "params"
     direction = "min"
     cheap = True
     bounds = (1e3, 1e8)
@@ -51,7 +49,6 @@ class Flops(Objective):
     products are counted, as by ``FlopCounterMode``.
     """
 
-    name = "flops"
     direction = "min"
     cheap = True
     unit = "FLOPs"
@@ -82,7 +79,6 @@ class Latency(Objective):
         threads: torch intra-op threads while timing (fixed, so numbers compare).
     """
 
-    name = "latency"
     direction = "min"
     cheap = True
     unit = "s"
@@ -155,7 +151,6 @@ class Latency(Objective):
 class PeakMemory(Objective):
     """Peak GPU memory allocated while training, in bytes (CUDA only)."""
 
-    name = "peak_memory"
     direction = "min"
     cheap = False
     unit = "B"

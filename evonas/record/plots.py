@@ -11,10 +11,10 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from evonas.engine.archive import ParetoArchive, minimised_matrix, non_dominated
+from evonas.core.pareto import ParetoArchive, minimised_matrix, non_dominated
 
 if TYPE_CHECKING:
-    from evonas.api import Run
+    from evonas.record.run import Run
 
 
 def _plt() -> Any:

@@ -7,7 +7,11 @@
 * ``cheap.jsonl``: cheap objectives of every child made (trained or not), by genome hash, so
   a resumed run decides exactly as the original did (latency is a noisy measurement);
 * ``weights/<id>.pt``: the weights of every candidate that may become a parent;
-* ``pareto.csv``: the current Pareto front, rewritten atomically after every event.
+* ``pareto.csv``: the current Pareto front, rewritten atomically after every event;
+* ``stop.json``: why the search stopped (budget reached, search space exhausted).
+
+The record is an :class:`~evonas.core.observer.Observer` of the search loop (cheap values,
+each individual, the stop) and its weight backing (weights in and out).
 
 Every file other than the journal is written to a temporary name and renamed, so a run
 killed at any moment leaves either the old or the new version, never half of one.
@@ -27,13 +31,15 @@ from typing import Any
 
 import torch
 
-from evonas.engine.individual import Individual
-from evonas.model.builder import StateDict
-from evonas.objectives.base import Objective
+from evonas._version import __version__
+from evonas.core.individual import Individual, StateDict
+from evonas.core.observer import Observer, SearchState
+from evonas.core.pareto import ObjectiveInfo
 
 EVENTS = "events.jsonl"
 CHEAP = "cheap.jsonl"
 PARETO = "pareto.csv"
+STOP = "stop.json"
 
 
 class RecordError(RuntimeError):
@@ -59,10 +65,8 @@ def environment(device: str) -> dict[str, Any]:
     import numpy
     import pymoo
 
-    import evonas
-
     return {
-        "evonas": evonas.__version__,
+        "evonas": __version__,
         "python": sys.version.split()[0],
         "torch": torch.__version__,
         "numpy": numpy.__version__,
@@ -75,8 +79,8 @@ def environment(device: str) -> dict[str, Any]:
     }
 
 
-class RunRecord:
-    """Reads and writes one run directory."""
+class RunRecord(Observer):
+    """Reads and writes one run directory; observes the search that writes it."""
 
     def __init__(self, directory: str | os.PathLike[str]) -> None:
         self.dir = Path(directory)
@@ -109,13 +113,35 @@ class RunRecord:
     def append_cheap(self, genome_hash: str, values: dict[str, float]) -> None:
         _append_line(self.dir / CHEAP, json.dumps({"hash": genome_hash, "values": values}))
 
+    # --- as an observer of the search ---------------------------------------------------
+    def on_cheap(self, genome_hash: str, values: dict[str, float]) -> None:
+        self.append_cheap(genome_hash, values)
+
+    def on_individual(self, search: SearchState, individual: Individual) -> None:
+        self.append(individual)
+        self.write_pareto(search.archive.front(), search.archive.objectives)
+
+    def on_stop(self, search: SearchState, reason: str) -> None:
+        self.write_pareto(search.archive.front(), search.archive.objectives)
+        stop = {"reason": reason, "evaluations": search.progress.evaluations}
+        atomic_write_text(self.dir / STOP, json.dumps(stop, indent=2))
+
+    def stop_reason(self) -> str | None:
+        """Why the search last stopped (None: it has not stopped, or was killed)."""
+        try:
+            return str(json.loads((self.dir / STOP).read_text(encoding="utf-8"))["reason"])
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+
     def rewrite_events(self, individuals: Sequence[Individual]) -> None:
         """Replaces the journal (atomically) by these individuals: drops a torn or
         untrustworthy tail before a run resumes."""
         text = "".join(json.dumps(i.to_dict(), sort_keys=True) + "\n" for i in individuals)
         atomic_write_text(self.dir / EVENTS, text)
 
-    def write_pareto(self, front: Sequence[Individual], objectives: Sequence[Objective]) -> None:
+    def write_pareto(
+        self, front: Sequence[Individual], objectives: Sequence[ObjectiveInfo]
+    ) -> None:
         out = io.StringIO()
         writer = csv.writer(out)
         writer.writerow(["id", *(o.name for o in objectives), "parent_id", "hash", "summary"])
@@ -165,6 +191,11 @@ class RunRecord:
                 if number == len(lines):
                     return
                 raise RecordError(f"{path}:{number}: damaged event ({exc})") from None
+
+    def event_lines(self) -> int:
+        """Non-empty lines of the journal (a torn last line included)."""
+        path = self.dir / EVENTS
+        return sum(1 for line in path.read_text(encoding="utf-8").splitlines() if line.strip())
 
     def cheap_cache(self) -> dict[str, dict[str, float]]:
         """Recorded cheap objectives by genome hash (a torn line is ignored)."""

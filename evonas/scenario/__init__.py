@@ -1,6 +1,14 @@
-"""Scenarios: TOML files parsed into typed settings, and resolved into search parts."""
+"""Scenarios: TOML files parsed into typed settings, and resolved into a search (the
+composition root, :mod:`evonas.scenario.build`)."""
 
-from evonas.scenario.build import Parts, check_scenario, load_data
+from evonas.scenario.build import (
+    Parts,
+    ScenarioEvaluator,
+    build_search,
+    load_data,
+    make_executor,
+    resolve,
+)
 from evonas.scenario.parse import load_scenario, scenario_from_dict, scenario_to_dict
 from evonas.scenario.schema import (
     BudgetConfig,
@@ -24,12 +32,15 @@ __all__ = [
     "Parts",
     "Scenario",
     "ScenarioError",
+    "ScenarioEvaluator",
     "SpaceConfig",
     "StrategyConfig",
     "TrainerSettings",
-    "check_scenario",
+    "build_search",
     "load_data",
     "load_scenario",
+    "make_executor",
+    "resolve",
     "scenario_from_dict",
     "scenario_to_dict",
 ]

@@ -1,26 +1,41 @@
-"""Scenario -> the objects of a search (data, trainer, objectives, strategy, morphisms).
+"""The composition root: the only place a scenario becomes objects.
 
-:func:`check_scenario` resolves every name a scenario uses (strategy, morphisms,
-objectives, dataset) before any data is loaded or network trained, so a misspelt name fails
-at once with the key it came from.
+:func:`resolve` turns every name a scenario uses (strategy, morphisms, objectives, dataset,
+executor, device) into objects before any data is loaded or network trained, so a
+misspelt name fails at once with the key it came from; :func:`load_data` loads the
+dataset; :func:`build_search` assembles the search loop from the parts. Nothing here names
+a built-in plug-in: every kind is looked up in its registry, and settings reach a plug-in
+when its signature names them.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import functools
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, fields
 from typing import Any
 
 import numpy as np
 
+from evonas.core.config import SpaceLimits
+from evonas.core.individual import Individual
+from evonas.core.observer import Observer, WeightBacking
+from evonas.core.registry import RegistryError, accepted_params
 from evonas.data.datasets import DATASETS, TaskData
-from evonas.morphism.base import Morphism, get_morphism, list_morphisms
+from evonas.engine.children import ChildFactory
+from evonas.engine.evaluator import TrainingEvaluator
+from evonas.engine.scorer import Scorer
+from evonas.engine.search import Search
+from evonas.engine.weights import WeightStore
+from evonas.executor.base import EXECUTORS, Executor
+from evonas.morphism.base import MORPHISMS, Morphism
 from evonas.objectives.base import Objective, get_objective
-from evonas.registry import RegistryError
-from evonas.scenario.schema import Scenario, ScenarioError
+from evonas.scenario.parse import add_import_path, scenario_from_dict, scenario_to_dict
+from evonas.scenario.schema import ExecutorConfig, Scenario, ScenarioError
 from evonas.space.genome import Genome
 from evonas.space.sampler import initial_genomes
 from evonas.strategy.base import Strategy, get_strategy
-from evonas.trainer.trainer import TrainConfig, resolve_device
+from evonas.trainer.trainer import Trainer, resolve_device
 
 
 @dataclass
@@ -31,70 +46,50 @@ class Parts:
     morphisms: list[Morphism]
     objectives: list[Objective]
     initial: list[Genome]
-    train_config: TrainConfig
+    executor: type[Executor] | Callable[..., Executor]  # what ``[executor] kind`` names
 
 
-def _resolve(key: str, make: Any) -> Any:
+def _resolve(key: str, make: Callable[[], Any]) -> Any:
     try:
         return make()
     except (RegistryError, TypeError, ValueError) as exc:
         raise ScenarioError(f"{key}: {exc}") from None
 
 
-def check_scenario(s: Scenario, source: str = "scenario") -> Parts:
+def resolve(s: Scenario, source: str = "scenario") -> Parts:
     """Resolves every plug-in a scenario names; raises :class:`ScenarioError` naming the
     source file and the key."""
     try:
-        return _check(s)
+        return _parts(s)
     except ScenarioError as exc:
         raise ScenarioError(f"{source}: {exc}") from None
 
 
-def _check(s: Scenario) -> Parts:
-    strategy = _resolve("strategy", lambda: get_strategy(s.strategy.name, **s.strategy.params))
-    names = list(s.morphisms.enabled) or list_morphisms()
-    unknown_params = set(s.morphisms.params) - set(names)
-    if unknown_params:
-        raise ScenarioError(f"morphisms.params: {sorted(unknown_params)} are not enabled morphisms")
-    morphisms = []
-    for i, name in enumerate(names):
-        params = dict(s.morphisms.params.get(name, {}))
-        if name == "widen":
-            params.setdefault("max_channels", s.space.max_channels)
-        morphisms.append(
-            _resolve(f"morphisms.enabled[{i}]", lambda n=name, p=params: get_morphism(n, **p))
-        )
-    objectives = [
+def _parts(s: Scenario) -> Parts:
+    strategy: Strategy = _resolve(
+        "strategy", lambda: get_strategy(s.strategy.name, **s.strategy.params)
+    )
+    names = list(s.morphisms.enabled) or MORPHISMS.names()
+    unknown = set(s.morphisms.params) - set(names)
+    if unknown:
+        raise ScenarioError(f"morphisms.params: {sorted(unknown)} are not enabled morphisms")
+    morphisms: list[Morphism] = [
+        _resolve(f"morphisms.enabled[{i}]", functools.partial(_morphism, n, s))
+        for i, n in enumerate(names)
+    ]
+    objectives: list[Objective] = [
         _resolve(
             f"objectives[{i}] ({o.name!r})",
-            lambda o=o: get_objective(o.name, direction=o.direction, **o.params),
+            functools.partial(get_objective, o.name, direction=o.direction, **o.params),
         )
         for i, o in enumerate(s.objectives)
     ]
     device = _resolve("device", lambda: resolve_device(s.device))
-    for i, o in enumerate(objectives):
-        _resolve(f"objectives[{i}] ({o.name!r})", lambda o=o: o.check_device(device))
-    if ":" not in s.data.dataset and s.data.dataset not in DATASETS:
-        _resolve("data.dataset", lambda: DATASETS.get(s.data.dataset))
-    t = s.trainer
-    train_config = _resolve(
-        "trainer",
-        lambda: TrainConfig(
-            epochs=t.scratch_epochs,
-            batch_size=t.batch_size,
-            lr=t.lr,
-            warmup=t.warmup,
-            momentum=t.momentum,
-            weight_decay=t.weight_decay,
-            label_smoothing=t.label_smoothing,
-            distill_weight=t.distill_weight,
-            distill_temperature=t.distill_temperature,
-            augment=t.augment,
-            device=s.device,
-            bf16=t.bf16,
-            channels_last=t.channels_last,
-        ),
-    )
+    for i, obj in enumerate(objectives):
+        _resolve(f"objectives[{i}] ({obj.name!r})", functools.partial(obj.check_device, device))
+    _resolve("data.dataset", lambda: DATASETS.resolve(s.data.dataset))
+    executor = _resolve("executor.kind", lambda: EXECUTORS.resolve(s.executor.kind))
+    _resolve("executor", lambda: _executor_options(executor, s.executor))
     rng = np.random.default_rng(np.random.SeedSequence([s.seed, 2]))
     initial = _resolve(
         "space",
@@ -105,11 +100,44 @@ def _check(s: Scenario) -> Parts:
             base_channels=s.space.initial_channels,
         ),
     )
-    return Parts(strategy, morphisms, objectives, initial, train_config)
+    return Parts(strategy, morphisms, objectives, initial, executor)
+
+
+def _morphism(name: str, s: Scenario) -> Morphism:
+    """A morphism with its scenario parameters; a constructor parameter named like a space
+    limit (``max_channels``, ...) gets the scenario's limit unless given."""
+    cls = MORPHISMS.resolve(name)
+    params = dict(s.morphisms.params.get(name, {}))
+    accepted = accepted_params(cls) if isinstance(cls, type) else set()
+    for f in fields(SpaceLimits):
+        if accepted and f.name in accepted and f.name not in params:
+            params[f.name] = getattr(s.space, f.name)
+    return MORPHISMS.create(cls, **params)
+
+
+def _executor_options(executor: Any, e: ExecutorConfig) -> dict[str, Any]:
+    """The ``[executor]`` keys the executor's constructor names; a key set to other than its
+    default that the executor does not take is an error."""
+    accepted = accepted_params(executor)
+    out: dict[str, Any] = {}
+    for f in fields(ExecutorConfig):
+        if f.name == "kind":
+            continue
+        value = getattr(e, f.name)
+        if accepted is None or f.name in accepted:
+            out[f.name] = value
+        elif value != f.default:
+            raise ValueError(
+                f"{f.name} = {value!r} does not apply to executor {e.kind!r} "
+                f"(it takes: {', '.join(sorted(accepted - {'evaluator', 'factory'})) or 'nothing'})"
+            )
+    return out
 
 
 def load_data(s: Scenario) -> TaskData:
-    """The scenario's dataset with its split and fidelity settings."""
+    """The scenario's dataset with its split and fidelity settings. ``root`` and
+    ``download`` go to loaders that name them; setting one for a loader that does not is an
+    error."""
     d = s.data
     loader = DATASETS.resolve(d.dataset)
     kwargs: dict[str, Any] = {
@@ -119,6 +147,76 @@ def load_data(s: Scenario) -> TaskData:
         "seed": s.seed,
         **d.options,
     }
-    if d.dataset in ("fashion_mnist", "cifar10"):
-        kwargs.update(data_dir=d.root, download=d.download)
-    return loader(**kwargs)
+    named = accepted_params(loader) or set()
+    for key, value, default in (("root", d.root, None), ("download", d.download, False)):
+        if key in named:
+            kwargs[key] = value
+        elif value != default:
+            raise ScenarioError(f"data.{key}: dataset {d.dataset!r} does not take {key!r}")
+    return DATASETS.create(loader, **kwargs)
+
+
+@dataclass(frozen=True)
+class ScenarioEvaluator:
+    """Builds a scenario's training evaluator; picklable, so each worker process (pool,
+    Ray) can build its own, with the data on its own device."""
+
+    scenario: dict[str, Any]  # the resolved scenario, as plain data
+    import_paths: tuple[str, ...] = ()  # folders with the scenario's plug-ins
+
+    def __call__(self) -> TrainingEvaluator:
+        return self.build(None)
+
+    def build(self, data: TaskData | None) -> TrainingEvaluator:
+        for folder in self.import_paths:
+            add_import_path(folder)
+        s = scenario_from_dict(self.scenario)
+        data = data if data is not None else load_data(s)
+        return TrainingEvaluator(Trainer(data, s.trainer, s.device))
+
+
+def make_executor(
+    s: Scenario, parts: Parts, data: TaskData, import_paths: Sequence[str] = ()
+) -> Executor:
+    """The executor ``[executor]`` names, with the options its constructor takes."""
+    factory = ScenarioEvaluator(scenario_to_dict(s), tuple(import_paths))
+    options = _executor_options(parts.executor, s.executor)
+    accepted = accepted_params(parts.executor) or set()
+    if "evaluator" in accepted:  # runs here: the data already loaded is used
+        return parts.executor(factory.build(data), **options)  # type: ignore[call-arg]
+    return parts.executor(factory, **options)  # type: ignore[call-arg]
+
+
+def build_search(
+    s: Scenario,
+    parts: Parts,
+    data: TaskData,
+    *,
+    observers: Sequence[Observer] = (),
+    weights: WeightBacking | None = None,
+    history: Sequence[Individual] = (),
+    cheap_cache: dict[str, dict[str, float]] | None = None,
+    import_paths: Sequence[str] = (),
+) -> Search:
+    """The search loop of a scenario, over loaded data; ``history`` and ``cheap_cache``
+    continue a stopped run."""
+    shape, classes = data.input_shape, data.num_classes
+    children = ChildFactory(
+        morphisms=parts.morphisms,
+        initial=parts.initial,
+        limits=s.space.limits,
+        input_shape=shape,
+        num_classes=classes,
+        inheritance=s.trainer.inheritance,
+        weights=WeightStore(weights),
+    )
+    return Search(
+        strategy=parts.strategy,
+        executor=make_executor(s, parts, data, import_paths),
+        children=children,
+        scorer=Scorer(parts.objectives, shape, classes, cheap_cache),
+        budget=s.budget,
+        seed=s.seed,
+        observers=observers,
+        history=history,
+    )

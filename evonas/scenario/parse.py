@@ -13,6 +13,7 @@ import typing
 from pathlib import Path
 from typing import Any
 
+from evonas.core.config import ConfigError
 from evonas.scenario.schema import ObjectiveConfig, Scenario, ScenarioError
 
 
@@ -82,6 +83,8 @@ def _build(cls: type, data: Any, where: str) -> Any:
         return cls(**values)
     except ScenarioError:
         raise
+    except ConfigError as exc:  # a range check of a core setting type
+        raise ScenarioError(str(exc)) from None
     except TypeError:  # a required key is missing
         missing = [
             k

@@ -10,14 +10,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from evonas.core.budget import Budget
+from evonas.core.config import ConfigError, SpaceLimits
+from evonas.core.config import check as _check
+from evonas.trainer.settings import TrainSettings
 
-class ScenarioError(ValueError):
+
+class ScenarioError(ConfigError):
     """A scenario that cannot run; the message names the file, the key and what is valid."""
-
-
-def _check(ok: bool, key: str, message: str) -> None:
-    if not ok:
-        raise ScenarioError(f"{key}: {message}")
 
 
 @dataclass(frozen=True)
@@ -39,17 +39,16 @@ class DataConfig:
 
 
 @dataclass(frozen=True)
-class SpaceConfig:
-    """``[space]``: the initial networks and the limits of the search space."""
+class SpaceConfig(SpaceLimits):
+    """``[space]``: the initial networks, and the limits of the search space (the fields of
+    :class:`~evonas.core.config.SpaceLimits`: max_nodes, max_channels, max_params)."""
 
     initial: int = 5  # number of initial networks (small, simple; LEMONADE-style)
     initial_stages: tuple[int, int] = (1, 3)  # range of stage counts of initial networks
     initial_channels: tuple[int, ...] = (8, 16, 32)  # base widths drawn for initial networks
-    max_nodes: int = 80  # children with more nodes are discarded
-    max_channels: int = 512  # widest allowed layer (widen stops there)
-    max_params: int | None = None  # children with more parameters are discarded; None: no limit
 
     def __post_init__(self) -> None:
+        super().__post_init__()
         _check(self.initial >= 1, "space.initial", "must be >= 1")
         lo, hi = self.initial_stages
         _check(1 <= lo <= hi, "space.initial_stages", "must be [low, high] with 1 <= low <= high")
@@ -58,8 +57,10 @@ class SpaceConfig:
             "space.initial_channels",
             "must be a non-empty list of positive widths",
         )
-        _check(self.max_nodes >= 3, "space.max_nodes", "must be >= 3")
-        _check(self.max_channels >= 1, "space.max_channels", "must be >= 1")
+
+    @property
+    def limits(self) -> SpaceLimits:
+        return SpaceLimits(self.max_nodes, self.max_channels, self.max_params)
 
 
 @dataclass(frozen=True)
@@ -92,59 +93,15 @@ class ObjectiveConfig:
         )
 
 
-@dataclass(frozen=True)
-class TrainerSettings:
-    """``[trainer]``: how candidates are trained."""
-
-    child_epochs: float = 1.0  # fine-tuning budget of a child that inherited weights
-    scratch_epochs: float = 3.0  # budget of networks trained from scratch (initial ones)
-    batch_size: int = 128
-    lr: float = 0.2  # peak learning rate (SGD, Nesterov), cosine decay to 0
-    warmup: float = 0.02  # share of steps with linear warm-up
-    momentum: float = 0.9
-    weight_decay: float = 5e-4
-    label_smoothing: float = 0.1
-    augment: bool = True  # random crop and flips where the dataset allows
-    inheritance: bool = True  # Lamarckian: children start from the parent's weights
-    distill: bool = True  # distil from the parent after approximate morphisms
-    distill_weight: float = 0.5
-    distill_temperature: float = 4.0
-    bf16: bool = True  # bf16 autocast on CUDA
-    channels_last: bool = True
-
-    def __post_init__(self) -> None:
-        _check(self.child_epochs > 0, "trainer.child_epochs", "must be > 0")
-        _check(self.scratch_epochs > 0, "trainer.scratch_epochs", "must be > 0")
-        _check(self.batch_size >= 1, "trainer.batch_size", "must be >= 1")
-        _check(self.lr > 0, "trainer.lr", "must be > 0")
-        _check(0 <= self.warmup < 1, "trainer.warmup", "must lie in [0, 1)")
-        _check(0 <= self.distill_weight <= 1, "trainer.distill_weight", "must lie in [0, 1]")
-
-
-@dataclass(frozen=True)
-class BudgetConfig:
-    """``[budget]``: when to stop; whichever limit comes first."""
-
-    evaluations: int | None = None  # networks evaluated
-    minutes: float | None = None  # wall-clock minutes of search (resumed runs continue the count)
-    epochs: float | None = None  # training epochs summed over all networks
-
-    def __post_init__(self) -> None:
-        _check(
-            any(v is not None for v in (self.evaluations, self.minutes, self.epochs)),
-            "budget",
-            "set at least one of evaluations, minutes, epochs",
-        )
-        for key in ("evaluations", "minutes", "epochs"):
-            value = getattr(self, key)
-            _check(value is None or value > 0, f"budget.{key}", "must be > 0")
+TrainerSettings = TrainSettings  # ``[trainer]``
+BudgetConfig = Budget  # ``[budget]``
 
 
 @dataclass(frozen=True)
 class ExecutorConfig:
     """``[executor]``: where candidates are trained."""
 
-    kind: str = "inprocess"  # "inprocess", "pool" (local processes) or "ray"
+    kind: str = "inprocess"  # a registered executor (inprocess, pool, ray) or "module:Class"
     workers: int = 1  # concurrent trainings (pool, ray)
     address: str | None = None  # ray: an existing cluster ("auto", "ray://host:10001"); None: local
     cpus_per_task: float = 1.0  # ray: CPUs requested per training task
@@ -152,11 +109,6 @@ class ExecutorConfig:
     threads_per_worker: int | None = None  # pool: torch threads per worker (default cores/workers)
 
     def __post_init__(self) -> None:
-        _check(
-            self.kind in ("inprocess", "pool", "ray"),
-            "executor.kind",
-            f"{self.kind!r} is not one of 'inprocess', 'pool', 'ray'",
-        )
         _check(self.workers >= 1, "executor.workers", "must be >= 1")
         _check(
             self.gpus_per_task >= 0 and self.cpus_per_task > 0,
@@ -180,8 +132,8 @@ class Scenario:
         ObjectiveConfig("val_error"),
         ObjectiveConfig("params"),
     )
-    trainer: TrainerSettings = field(default_factory=TrainerSettings)
-    budget: BudgetConfig = field(default_factory=lambda: BudgetConfig(evaluations=50))
+    trainer: TrainSettings = field(default_factory=TrainSettings)
+    budget: Budget = field(default_factory=lambda: Budget(evaluations=50))
     executor: ExecutorConfig = field(default_factory=ExecutorConfig)
 
     def __post_init__(self) -> None:

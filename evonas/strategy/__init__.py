@@ -1,12 +1,11 @@
 """Search strategies behind one ask/tell interface.
 
-Registered: ``lemonade``, ``aging``, ``nsga2``, ``random``.
+Registered: ``lemonade``, ``aging``, ``nsga2``, ``random`` (see :func:`list_strategies`).
 """
 
 from evonas.strategy.aging import AgingEvolution
 from evonas.strategy.base import (
     STRATEGIES,
-    Proposal,
     Strategy,
     StrategyContext,
     get_strategy,
@@ -16,15 +15,17 @@ from evonas.strategy.lemonade import Lemonade
 from evonas.strategy.nsga2 import NSGA2
 from evonas.strategy.random_search import RandomSearch
 
+list_strategies = STRATEGIES.names
+
 __all__ = [
     "NSGA2",
     "STRATEGIES",
     "AgingEvolution",
     "Lemonade",
-    "Proposal",
     "RandomSearch",
     "Strategy",
     "StrategyContext",
     "get_strategy",
+    "list_strategies",
     "register_strategy",
 ]

@@ -12,7 +12,7 @@ from functools import cache
 import numpy as np
 from deap import base, tools
 
-from evonas.engine.individual import Individual
+from evonas.core.individual import Individual
 
 
 @cache

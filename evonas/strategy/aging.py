@@ -9,13 +9,14 @@ free worker, so it runs asynchronously.
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Sequence
 
 import numpy as np
 
-from evonas.engine.archive import minimised_matrix
-from evonas.engine.individual import Individual
+from evonas.core.individual import Individual, Proposal
+from evonas.core.pareto import minimised_matrix
 from evonas.strategy._deap import rank_and_crowding
-from evonas.strategy.base import Proposal, Strategy, register_strategy
+from evonas.strategy.base import Strategy, register_strategy
 
 
 @register_strategy("aging")
@@ -41,19 +42,15 @@ class AgingEvolution(Strategy):
         self.population_size = population_size
         self.sample_size = sample_size
         self.p_approximate = p_approximate
-        self.population: deque[Individual] = deque()
+        self.population: deque[Individual] = deque(maxlen=population_size)
 
-    def ask(self, n: int = 1) -> list[Proposal]:
-        first = self.initial_proposals()
-        if first:
-            return first
+    def propose(self, n: int) -> list[Proposal]:
         if not self.population:  # everything failed so far: start again
-            g = self.context.initial[int(self.context.rng.integers(len(self.context.initial)))]
-            return [Proposal(None, g, (), self.new_seed())]
+            return self.restart()
         return [p for p in (self._child() for _ in range(max(1, n))) if p is not None]
 
     def _child(self) -> Proposal | None:
-        rng = self.context.rng
+        rng = self.rng
         members = list(self.population)
         if len(members) < self.population_size:  # still filling: random parents (AmoebaNet)
             parent = members[int(rng.integers(len(members)))]
@@ -65,9 +62,11 @@ class AgingEvolution(Strategy):
         name = self.random_morphism(parent.genome, self.p_approximate)
         return None if name is None else Proposal(parent.id, None, (name,), self.new_seed())
 
-    def tell(self, individuals: list[Individual]) -> None:
-        for ind in individuals:
-            if ind.ok:
-                self.population.append(ind)
-                if len(self.population) > self.population_size:
-                    self.population.popleft()
+    def advance(self, individuals: list[Individual]) -> None:
+        self.population.extend(i for i in individuals if i.ok)  # the oldest fall out
+
+    def restore(self, history: Sequence[Individual]) -> None:
+        """The population is the last ``population_size`` successful individuals told."""
+        self.population = deque((i for i in history if i.ok), maxlen=self.population_size)
+        self._told = len(history)
+        self._rng = None

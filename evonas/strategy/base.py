@@ -1,94 +1,139 @@
-"""The strategy interface: an ask/tell object that the engine drives.
+"""The strategy interface: an ask/tell object that the search loop drives.
 
-A strategy proposes children (``ask``): which evaluated parent to start from and which
-morphisms to apply, or a network to train from scratch. The engine makes the children,
-computes their cheap objectives and lets the strategy choose which to train (``accept``);
-it trains them and reports the evaluated individuals back (``tell``). Every random choice
-draws from ``context.rng``.
+A strategy proposes children (:meth:`Strategy.ask`): which evaluated parent to start from
+and which morphisms to apply, or a network to train from scratch. The loop makes the
+children, computes their cheap objectives and lets the strategy choose which to train
+(:meth:`Strategy.accept`); it trains them and reports the evaluated individuals back
+(:meth:`Strategy.tell`).
+
+Randomness is derived per step: :attr:`Strategy.rng` is seeded from the run's seed and the
+number of individuals told so far, so a strategy whose state is restored from the recorded
+history (:meth:`Strategy.restore`) draws exactly what the live one would have drawn, and a
+run resumes without replaying its search.
+
+A subclass implements :meth:`propose` and :meth:`advance`, and optionally :meth:`select`
+(which children to train) and a faster :meth:`restore`.
 """
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from itertools import groupby
 
 import numpy as np
 
-from evonas.engine.individual import Candidate, Individual
+from evonas.core.individual import Candidate, Individual, Proposal
+from evonas.core.pareto import ObjectiveInfo
+from evonas.core.registry import Registry
 from evonas.morphism.base import Morphism
-from evonas.objectives.base import Objective
-from evonas.registry import Registry
 from evonas.space.genome import Genome
 
-
-@dataclass(frozen=True)
-class Proposal:
-    """What to evaluate next: morphisms applied to an evaluated parent, or to a genome that
-    is then trained from scratch."""
-
-    parent_id: int | None  # an evaluated individual's id; None: start from ``genome``
-    genome: Genome | None = None  # the base network when parent_id is None
-    morphisms: tuple[str, ...] = ()  # names, applied in order (inapplicable ones skipped)
-    seed: int = 0  # seeds the morphisms' random choices
+STREAM = 3  # the strategies' stream in the run's seed sequence
 
 
 @dataclass
 class StrategyContext:
-    """What the engine gives a strategy at setup."""
+    """What the loop gives a strategy at setup."""
 
-    objectives: list[Objective]  # all objectives, in the run's order
+    objectives: list[ObjectiveInfo]  # all objectives, in the run's order
     morphisms: dict[str, Morphism]  # the enabled morphisms by name
     initial: list[Genome]  # the initial networks
-    rng: np.random.Generator  # the strategy's own random stream
+    seed: int = 0  # the run's seed; every random choice derives from it
 
     @property
-    def cheap(self) -> list[Objective]:
+    def cheap(self) -> list[ObjectiveInfo]:
         return [o for o in self.objectives if o.cheap]
 
 
 class Strategy(ABC):
     """Base class of search strategies.
 
-    ``asynchronous`` strategies can use a new result as soon as it arrives (one child per
-    free worker); generational ones fill all workers with a batch.
+    ``asynchronous`` strategies use each result as soon as it arrives (one child per free
+    worker); generational ones get a batch at a time and are told the batch, by id, when all
+    of it is evaluated.
     """
 
     name: str = ""
     asynchronous: bool = False
 
     def setup(self, context: StrategyContext) -> None:
-        """Called once by the engine before the first ``ask``."""
+        """Called once by the loop before the first ``ask``."""
         self.context = context
+        self._told = 0
+        self._rng: np.random.Generator | None = None
         self._initial_sent = False
 
-    @abstractmethod
+    # --- what the loop calls --------------------------------------------------------------
+    @property
+    def step(self) -> int:
+        """Individuals told so far: the step the next proposals belong to."""
+        return self._told
+
+    @property
+    def rng(self) -> np.random.Generator:
+        """This step's random stream (seed, step): the same after a restore."""
+        if self._rng is None:
+            seq = np.random.SeedSequence([self.context.seed, STREAM, self._told])
+            self._rng = np.random.default_rng(seq)
+        return self._rng
+
     def ask(self, n: int = 1) -> list[Proposal]:
-        """Proposals for the next evaluations (``n``: free workers, a hint)."""
+        """Proposals for the next evaluations (``n``: free workers, a hint). The initial
+        networks come first, once."""
+        if self._told == 0 and not self._initial_sent:
+            self._initial_sent = True
+            return [Proposal(None, g, (), self.new_seed()) for g in self.context.initial]
+        return self.propose(n)
 
     def accept(self, candidates: list[Candidate]) -> list[Candidate]:
-        """Which of the made children to train (they carry cheap objectives); default: all."""
+        """Which of the made children to train (they carry cheap objectives)."""
+        return self.select(candidates) if candidates else []
+
+    def tell(self, individuals: Sequence[Individual]) -> None:
+        """Evaluated individuals (failed ones included, with ``ok`` False)."""
+        self.advance(list(individuals))
+        self._told += len(individuals)
+        self._rng = None
+
+    def restore(self, history: Sequence[Individual]) -> None:
+        """Sets the state this strategy would have after being told ``history`` (the
+        recorded individuals, in the order they were recorded). The default tells them as
+        the loop did: one at a time (asynchronous) or in batches by step (generational)."""
+        if self.asynchronous:
+            for ind in history:
+                self.tell([ind])
+            return
+        for _, group in groupby(history, key=lambda i: i.step):
+            self.tell(sorted(group, key=lambda i: i.id))
+
+    # --- what a strategy implements --------------------------------------------------------
+    @abstractmethod
+    def propose(self, n: int) -> list[Proposal]:
+        """Proposals after the initial networks; draw every random choice from ``self.rng``."""
+
+    def select(self, candidates: list[Candidate]) -> list[Candidate]:
+        """Which children to train; default: all."""
         return candidates
 
     @abstractmethod
-    def tell(self, individuals: list[Individual]) -> None:
-        """Evaluated individuals (failed ones included, with ``ok`` False)."""
+    def advance(self, individuals: list[Individual]) -> None:
+        """Updates the state with evaluated individuals (no random choices here)."""
 
     # --- helpers for subclasses ---------------------------------------------------------
-    def initial_proposals(self) -> list[Proposal]:
-        """The initial networks, trained from scratch; returns them once."""
-        if self._initial_sent:
-            return []
-        self._initial_sent = True
-        return [Proposal(None, g, (), self.new_seed()) for g in self.context.initial]
-
     def new_seed(self) -> int:
-        return int(self.context.rng.integers(2**31))
+        return int(self.rng.integers(2**31))
+
+    def restart(self) -> list[Proposal]:
+        """Every individual so far failed: start again from a random initial network."""
+        g = self.context.initial[int(self.rng.integers(len(self.context.initial)))]
+        return [Proposal(None, g, (), self.new_seed())]
 
     def random_morphism(self, genome: Genome, p_approximate: float) -> str | None:
         """A morphism applicable to ``genome``: approximate with probability
         ``p_approximate`` (if any applies), else function-preserving."""
-        rng = self.context.rng
+        rng = self.rng
         want_approx = rng.random() < p_approximate
         groups = [
             [n for n, m in self.context.morphisms.items() if m.preserving != want_approx],
@@ -101,25 +146,8 @@ class Strategy(ABC):
         return None
 
 
-STRATEGIES: Registry[type[Strategy]] = Registry("strategy")
+STRATEGIES: Registry[Strategy] = Registry("strategy", Strategy)
+"""Registered strategies (classes). ``@register_strategy("name")`` adds one."""
 
-
-def register_strategy(name: str) -> Any:
-    """Class decorator: registers a :class:`Strategy` subclass under ``name``."""
-
-    def wrap(cls: type[Strategy]) -> type[Strategy]:
-        cls.name = name
-        STRATEGIES.register(name, cls)
-        return cls
-
-    return wrap
-
-
-def get_strategy(ref: str | Strategy | type[Strategy], **params: Any) -> Strategy:
-    """A strategy from a registered name, ``"module:Class"``, class or instance."""
-    if isinstance(ref, Strategy):
-        return ref
-    cls = STRATEGIES.resolve(ref) if isinstance(ref, str) else ref
-    if not (isinstance(cls, type) and issubclass(cls, Strategy)):
-        raise TypeError(f"{ref!r} is not a Strategy subclass")
-    return cls(**params)
+register_strategy = STRATEGIES.register
+get_strategy = STRATEGIES.create

@@ -14,9 +14,9 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from evonas.engine.archive import minimised_matrix, non_dominated
-from evonas.engine.individual import Candidate, Individual
-from evonas.strategy.base import Proposal, Strategy, register_strategy
+from evonas.core.individual import Candidate, Individual, Proposal
+from evonas.core.pareto import pareto_front
+from evonas.strategy.base import Strategy, register_strategy
 
 
 def kde_density(points: np.ndarray, at: np.ndarray, min_bandwidth: float = 0.02) -> np.ndarray:
@@ -52,19 +52,19 @@ class Lemonade(Strategy):
         self.population: list[Individual] = []
 
     def _cheap_points(self, objective_values: Sequence[dict[str, float]]) -> np.ndarray:
+        # with no cheap objective (e.g. error alone), the density is over all objectives
         cheap = self.context.cheap or self.context.objectives
         return np.array(
             [[o.normalised(v[o.name]) for o in cheap] for v in objective_values], dtype=float
-        )
+        ).reshape(len(objective_values), len(cheap))
 
-    def ask(self, n: int = 1) -> list[Proposal]:
-        first = self.initial_proposals()
-        if first or not self.population:
-            return first or [self.initial_proposals_again()]
+    def propose(self, n: int) -> list[Proposal]:
+        if not self.population:
+            return self.restart()
         pts = self._cheap_points([p.objectives for p in self.population])
         weights = 1.0 / kde_density(pts, pts)
         weights /= weights.sum()
-        rng = self.context.rng
+        rng = self.rng
         out = []
         for _ in range(self.n_children):
             parent = self.population[int(rng.choice(len(self.population), p=weights))]
@@ -73,25 +73,24 @@ class Lemonade(Strategy):
                 out.append(Proposal(parent.id, None, (name,), self.new_seed()))
         return out
 
-    def initial_proposals_again(self) -> Proposal:
-        """Every individual so far failed: start again from an initial network."""
-        g = self.context.initial[int(self.context.rng.integers(len(self.context.initial)))]
-        return Proposal(None, g, (), self.new_seed())
-
-    def accept(self, candidates: list[Candidate]) -> list[Candidate]:
+    def select(self, candidates: list[Candidate]) -> list[Candidate]:
         if not self.population or len(candidates) <= self.n_accept:
             return candidates
+        if not self.context.cheap:  # nothing is known of a child before training
+            picked = self.rng.choice(len(candidates), size=self.n_accept, replace=False)
+            return [candidates[int(i)] for i in sorted(picked)]
         pop = self._cheap_points([p.objectives for p in self.population])
         new = self._cheap_points([c.cheap for c in candidates])
         weights = 1.0 / kde_density(pop, new)
         weights /= weights.sum()
-        picked = self.context.rng.choice(
-            len(candidates), size=self.n_accept, replace=False, p=weights
-        )
+        picked = self.rng.choice(len(candidates), size=self.n_accept, replace=False, p=weights)
         return [candidates[int(i)] for i in sorted(picked)]
 
-    def tell(self, individuals: list[Individual]) -> None:
-        pool = self.population + [i for i in individuals if i.ok]
-        if pool:
-            keep = non_dominated(minimised_matrix(pool, self.context.objectives))
-            self.population = sorted((pool[k] for k in keep), key=lambda i: i.id)
+    def advance(self, individuals: list[Individual]) -> None:
+        self.population = pareto_front(self.population + individuals, self.context.objectives)
+
+    def restore(self, history: Sequence[Individual]) -> None:
+        """The population is the front of everything seen."""
+        self.population = pareto_front(list(history), self.context.objectives)
+        self._told = len(history)
+        self._rng = None

@@ -3,14 +3,15 @@
 Generational: offspring parents come from binary tournaments on (non-dominated rank,
 crowding distance), survivors from DEAP's ``selNSGA2`` over population and offspring.
 Ranks and crowding distances are DEAP's; the tournament draws from our seeded generator.
+Its state (the last survivors) is restored by telling the recorded generations again.
 """
 
 from __future__ import annotations
 
-from evonas.engine.archive import minimised_matrix
-from evonas.engine.individual import Individual
+from evonas.core.individual import Individual, Proposal
+from evonas.core.pareto import minimised_matrix
 from evonas.strategy._deap import rank_and_crowding, select_nsga2
-from evonas.strategy.base import Proposal, Strategy, register_strategy
+from evonas.strategy.base import Strategy, register_strategy
 
 
 @register_strategy("nsga2")
@@ -28,19 +29,17 @@ class NSGA2(Strategy):
     ) -> None:
         if population_size < 2:
             raise ValueError(f"nsga2 population_size must be >= 2, got {population_size}")
+        if offspring is not None and offspring < 1:
+            raise ValueError(f"nsga2 offspring must be >= 1, got {offspring}")
         self.population_size = population_size
         self.offspring = offspring or population_size
         self.p_approximate = p_approximate
         self.population: list[Individual] = []
 
-    def ask(self, n: int = 1) -> list[Proposal]:
-        first = self.initial_proposals()
-        if first:
-            return first
+    def propose(self, n: int) -> list[Proposal]:
         if not self.population:
-            g = self.context.initial[int(self.context.rng.integers(len(self.context.initial)))]
-            return [Proposal(None, g, (), self.new_seed())]
-        rng = self.context.rng
+            return self.restart()
+        rng = self.rng
         ranks, crowding = rank_and_crowding(
             minimised_matrix(self.population, self.context.objectives)
         )
@@ -54,7 +53,7 @@ class NSGA2(Strategy):
                 out.append(Proposal(parent.id, None, (name,), self.new_seed()))
         return out
 
-    def tell(self, individuals: list[Individual]) -> None:
+    def advance(self, individuals: list[Individual]) -> None:
         pool = self.population + [i for i in individuals if i.ok]
         if len(pool) <= self.population_size:
             self.population = pool

@@ -6,8 +6,10 @@ random morphisms (architecture only) and trained from scratch with the same budg
 
 from __future__ import annotations
 
-from evonas.engine.individual import Individual
-from evonas.strategy.base import Proposal, Strategy, register_strategy
+from collections.abc import Sequence
+
+from evonas.core.individual import Individual, Proposal
+from evonas.strategy.base import Strategy, register_strategy
 
 
 @register_strategy("random")
@@ -25,11 +27,8 @@ class RandomSearch(Strategy):
             raise ValueError(f"random max_morphisms must be >= 1, got {max_morphisms}")
         self.max_morphisms = max_morphisms
 
-    def ask(self, n: int = 1) -> list[Proposal]:
-        first = self.initial_proposals()
-        if first:
-            return first
-        rng = self.context.rng
+    def propose(self, n: int) -> list[Proposal]:
+        rng = self.rng
         names = sorted(self.context.morphisms)
         out = []
         for _ in range(max(1, n)):
@@ -39,5 +38,9 @@ class RandomSearch(Strategy):
             out.append(Proposal(None, base, seq, self.new_seed()))
         return out
 
-    def tell(self, individuals: list[Individual]) -> None:
-        """Random search keeps no state: the engine's archive holds the results."""
+    def advance(self, individuals: list[Individual]) -> None:
+        """Random search keeps no state: the run's archive holds the results."""
+
+    def restore(self, history: Sequence[Individual]) -> None:
+        self._told = len(history)
+        self._rng = None

@@ -15,67 +15,16 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
+from evonas.core.individual import StateDict, Status, TrainResult
 from evonas.data.datasets import TaskData
-from evonas.model.builder import GenomeNet, StateDict, build_model, init_weights
+from evonas.model.builder import GenomeNet, build_model, init_weights
 from evonas.space.genome import Genome
-
-
-@dataclass(frozen=True)
-class TrainConfig:
-    """How candidates are trained. Budget: ``steps`` if set, else ``epochs``."""
-
-    epochs: float = 1.0  # training budget in (fractional) passes over the training split
-    steps: int | None = None  # budget in optimiser steps; overrides epochs when set
-    batch_size: int = 128  # images per step
-    lr: float = 0.2  # peak learning rate (per batch of batch_size), decayed to 0 by a cosine
-    warmup: float = 0.0  # share of the steps with a linear warm-up (useful from scratch)
-    momentum: float = 0.9  # Nesterov momentum
-    weight_decay: float = 5e-4  # on conv and linear weights (not on BN or biases)
-    label_smoothing: float = 0.1
-    distill_weight: float = 0.5  # share of the loss from the teacher when distilling
-    distill_temperature: float = 4.0  # softmax temperature of the distillation targets
-    augment: bool = True  # random crop with padding and flips, as the dataset allows
-    device: str = "auto"  # "auto" (cuda, then mps, then cpu), or a torch device string
-    bf16: bool = True  # bf16 autocast on CUDA (ignored elsewhere)
-    channels_last: bool = True  # channels_last memory format on CUDA and CPU
-    eval_batch_size: int = 1000  # images per forward pass when evaluating
-    nan_check_every: int = 20  # steps between divergence checks on CUDA (each one syncs)
-
-    def __post_init__(self) -> None:
-        if self.steps is None and not self.epochs > 0:
-            raise ValueError(f"train epochs must be > 0, got {self.epochs}")
-        if self.steps is not None and self.steps < 1:
-            raise ValueError(f"train steps must be >= 1, got {self.steps}")
-        if self.batch_size < 1:
-            raise ValueError(f"train batch_size must be >= 1, got {self.batch_size}")
-        if not 0.0 <= self.distill_weight <= 1.0:
-            raise ValueError(f"distill_weight must lie in [0, 1], got {self.distill_weight}")
-
-
-@dataclass(frozen=True)
-class TrainResult:
-    """What one training job produced."""
-
-    status: str  # "ok", "diverged" (NaN/inf loss) or "oom" (out of memory)
-    state: StateDict | None  # trained weights on the CPU (None when failed)
-    val_error: float  # 1 - validation accuracy (nan when failed)
-    train_loss: float  # mean loss over the last 10% of steps (nan when failed)
-    epochs: float  # passes over the training split actually made
-    steps: int  # optimiser steps actually made
-    seconds: float  # wall-clock training time, evaluation excluded
-    images_per_second: float
-    peak_memory_bytes: int | None = None  # CUDA only
-    error: str | None = None  # what went wrong, for failed results
-
-    @property
-    def ok(self) -> bool:
-        return self.status == "ok"
+from evonas.trainer.settings import TrainSettings
 
 
 def resolve_device(name: str = "auto") -> torch.device:
@@ -97,10 +46,12 @@ def resolve_device(name: str = "auto") -> torch.device:
 class Trainer:
     """Trains genomes on one task and device. Data is moved to the device once."""
 
-    def __init__(self, data: TaskData, config: TrainConfig | None = None) -> None:
+    def __init__(
+        self, data: TaskData, settings: TrainSettings | None = None, device: str = "auto"
+    ) -> None:
         self.data = data
-        self.config = config or TrainConfig()
-        self.device = resolve_device(self.config.device)
+        self.config = settings or TrainSettings()
+        self.device = resolve_device(device)
         dev = self.device
         self._train_x = data.train_x.to(dev)
         self._train_y = data.train_y.to(dev)
@@ -141,6 +92,9 @@ class Trainer:
     ) -> TrainResult:
         """Trains ``genome`` (from ``state`` if given, else from scratch) and evaluates it.
 
+        The budget is ``steps``, else ``epochs``, else the settings' (``steps``, else
+        ``child_epochs`` for inherited weights and ``scratch_epochs`` from scratch).
+
         Args:
             seed: seeds initialisation, batch order and augmentation.
             teacher: a (genome, state) to distil from (the parent, after an approximate
@@ -149,7 +103,7 @@ class Trainer:
         """
         cfg = self.config
         started = time.perf_counter()
-        n_steps = self._steps(epochs, steps)
+        n_steps = self._steps(epochs, steps, inherited=state is not None)
         if self._cuda:
             torch.cuda.reset_peak_memory_stats(self.device)
         try:
@@ -158,20 +112,24 @@ class Trainer:
             loss_tail = self._fit(model, teacher_model, n_steps, seed)
             seconds = time.perf_counter() - started
             if not math.isfinite(loss_tail):
-                return self._failed("diverged", "loss became NaN or infinite", n_steps, started)
+                return self._failed(
+                    Status.DIVERGED, "loss became NaN or infinite", n_steps, started
+                )
             val_error = self.evaluate(model)
         except torch.cuda.OutOfMemoryError as exc:
-            return self._failed("oom", f"out of memory: {exc}".splitlines()[0], n_steps, started)
+            return self._failed(
+                Status.OOM, f"out of memory: {exc}".splitlines()[0], n_steps, started
+            )
         except RuntimeError as exc:
             if "out of memory" not in str(exc):
                 raise
-            return self._failed("oom", str(exc).splitlines()[0], n_steps, started)
+            return self._failed(Status.OOM, str(exc).splitlines()[0], n_steps, started)
         except _Diverged as exc:
-            return self._failed("diverged", str(exc), exc.step, started)
+            return self._failed(Status.DIVERGED, str(exc), exc.step, started)
         peak = torch.cuda.max_memory_allocated(self.device) if self._cuda else None
         images = n_steps * cfg.batch_size
         return TrainResult(
-            status="ok",
+            status=Status.OK,
             state={k: v.detach().to("cpu", copy=True) for k, v in model.state_dict().items()},
             val_error=val_error,
             train_loss=loss_tail,
@@ -203,12 +161,12 @@ class Trainer:
         return 1.0 - float(correct) / len(y_all)
 
     # --- internals ----------------------------------------------------------------------
-    def _steps(self, epochs: float | None, steps: int | None) -> int:
+    def _steps(self, epochs: float | None, steps: int | None, *, inherited: bool) -> int:
         if steps is not None:
             return steps
         if epochs is None and self.config.steps is not None:
             return self.config.steps
-        budget = epochs if epochs is not None else self.config.epochs
+        budget = epochs if epochs is not None else self.config.epochs_for(inherited)
         per_epoch = len(self.data.train_y) / self.config.batch_size
         return max(1, round(budget * per_epoch))
 
@@ -300,7 +258,7 @@ class Trainer:
         enabled = self._cuda and self.config.bf16
         return torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=enabled)
 
-    def _failed(self, status: str, message: str, steps: int, started: float) -> TrainResult:
+    def _failed(self, status: Status, message: str, steps: int, started: float) -> TrainResult:
         if self._cuda:
             torch.cuda.empty_cache()
         return TrainResult(

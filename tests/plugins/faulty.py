@@ -7,12 +7,9 @@ import signal
 from dataclasses import dataclass
 from pathlib import Path
 
+from evonas.core import Candidate, Evaluator, StateDict, TrainResult
 from evonas.engine import SurrogateEvaluator
-from evonas.engine.evaluator import Evaluator
-from evonas.engine.individual import Candidate
-from evonas.model.builder import StateDict
 from evonas.space import Genome
-from evonas.trainer import TrainResult
 
 
 @dataclass

@@ -1,4 +1,5 @@
-"""Every registered morphism meets the shared contract on random genomes.
+"""Every registered morphism meets the shared contract (the suite users inherit) on random
+genomes; every site of the function-preserving ones keeps the function.
 
 The contract (evonas.testing.check_morphism): valid child, strict state load, finite forward,
 a gradient for every parameter, same seed -> same child, function preserved (preserving ones)
@@ -22,27 +23,21 @@ from evonas.morphism import (
     list_morphisms,
     register_morphism,
 )
-from evonas.registry import RegistryError
+from evonas.core import RegistryError
 from evonas.space import Genome, random_genome, simple_genome
 from evonas.testing import check_morphism, logits, trained_looking_state
-
-GENOME_SEEDS = range(12)
-
+from evonas.testing.contracts import MorphismContract
 
 def n_params(genome: Genome) -> int:
     return sum(p.numel() for p in build_model(genome, (1, 16, 16), 5).parameters())
 
 
-@pytest.mark.parametrize("name", list_morphisms())
-@pytest.mark.parametrize("seed", GENOME_SEEDS)
-def test_contract_on_random_genomes(name: str, seed: int) -> None:
-    genome = random_genome(np.random.default_rng(seed))
-    morphism = get_morphism(name)
-    if not morphism.is_applicable(genome):
-        pytest.skip(f"{name} has no site in this genome")
-    child = check_morphism(morphism, genome, seed)
-    if not morphism.preserving:
-        assert n_params(child.genome) <= n_params(genome), "approximate morphisms shrink"
+class TestBuiltinMorphisms(MorphismContract):
+    """The contract suite users inherit, over every registered morphism."""
+
+    @pytest.fixture(params=list_morphisms())
+    def morphism(self, request: pytest.FixtureRequest) -> Morphism:
+        return get_morphism(request.param)
 
 
 @pytest.mark.parametrize("name", list_morphisms(preserving=True))
@@ -161,7 +156,7 @@ def test_user_morphism_registers_and_resolves() -> None:
         path = get_morphism("evonas.morphism.preserving:Deepen")
         assert path.name == "deepen"
     finally:
-        MORPHISMS._entries.pop("identity_for_test")
+        MORPHISMS.unregister("identity_for_test")
 
 
 def test_unknown_morphism_suggests_a_name() -> None:

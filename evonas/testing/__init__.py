@@ -2,7 +2,9 @@
 
 :func:`trained_looking_state` gives a genome weights that behave like trained ones (non-zero
 BN running statistics, non-trivial affine parameters), so that function preservation is
-checked where it is hard, not on a freshly initialised network.
+checked where it is hard, not on a freshly initialised network. :func:`check_morphism` is
+the morphism contract as a function; :mod:`evonas.testing.contracts` has the contract suites
+(pytest classes) for every plug-in kind, to inherit in a user's own tests.
 """
 
 from __future__ import annotations
@@ -11,7 +13,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from evonas.model.builder import GenomeNet, StateDict, build_model, torch_generator
+from evonas.core.individual import StateDict
+from evonas.model.builder import GenomeNet, build_model, torch_generator
 from evonas.morphism.base import Child, Morphism
 from evonas.space.genome import Genome
 

@@ -9,10 +9,27 @@ import pytest
 import torch
 
 from evonas.data import synthetic
-from evonas.objectives import EvalContext, get_objective
-from evonas.registry import RegistryError
+from evonas.core import RegistryError
+from evonas.objectives import EvalContext, Objective, get_objective, list_objectives
+from evonas.testing.contracts import ObjectiveContract
 from evonas.space import Genome, Node, random_genome, simple_genome
-from evonas.trainer import TrainConfig, Trainer
+from evonas.trainer import Trainer, TrainSettings
+
+
+class TestBuiltinObjectives(ObjectiveContract):
+    """The contract suite users inherit, over every registered objective this machine can
+    measure (``peak_memory`` needs CUDA)."""
+
+    @pytest.fixture(params=list_objectives())
+    def objective(self, request: pytest.FixtureRequest) -> Objective:
+        objective = get_objective(request.param)
+        try:
+            objective.check_device(torch.device("cpu"))
+        except ValueError as exc:
+            if not torch.cuda.is_available():
+                pytest.skip(f"{request.param} needs CUDA: {exc}")
+        self.deterministic = request.param != "latency"  # a measurement
+        return objective
 
 
 def plain_net(c1: int, c2: int, k: int) -> Genome:
@@ -63,7 +80,7 @@ def test_cheap_and_expensive_are_declared() -> None:
 
 def test_custom_objectives_by_import_path() -> None:
     data = synthetic(n_train=64, shape=(1, 8, 8))
-    result = Trainer(data, TrainConfig(epochs=1, batch_size=16, device="cpu")).train(
+    result = Trainer(data, TrainSettings(scratch_epochs=1, batch_size=16), device="cpu").train(
         simple_genome(channels=(4,)), seed=0
     )
     ctx = EvalContext(

@@ -9,17 +9,23 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 import evonas
-from evonas.engine import Budget, Search
-from evonas.executor import LocalPoolExecutor
-from evonas.objectives import get_objective
-from evonas.space import initial_genomes
+from evonas.core import Budget, Evaluator
+from evonas.engine import Search, surrogate_search
+from evonas.executor import (
+    Executor,
+    InProcessExecutor,
+    LocalPoolExecutor,
+    RayExecutor,
+    list_executors,
+)
 from evonas.strategy import get_strategy
+from evonas.testing.contracts import ExecutorContract
 from tests.plugins.faulty import KillWorker, broken_factory
 
 SCENARIO = """
@@ -56,7 +62,6 @@ evaluations = 11
 
 [executor]
 kind = "{kind}"
-workers = 2
 {extra}
 """
 
@@ -86,7 +91,7 @@ def in_process(tmp_path_factory: pytest.TempPathFactory) -> list[tuple]:
 
 def test_pool_reproduces_the_in_process_search(tmp_path: Path, in_process: list[tuple]) -> None:
     # the same torch thread count as the in-process run, so the arithmetic is identical
-    assert outcome(tmp_path, "pool", "threads_per_worker = 2") == in_process
+    assert outcome(tmp_path, "pool", "workers = 2\nthreads_per_worker = 2") == in_process
     assert len(in_process) == 11
 
 
@@ -94,7 +99,7 @@ def test_resume_after_the_driver_is_killed_with_a_pool(
     tmp_path: Path, in_process: list[tuple]
 ) -> None:
     path = tmp_path / "pool.toml"
-    path.write_text(SCENARIO.format(kind="pool", extra="threads_per_worker = 2"))
+    path.write_text(SCENARIO.format(kind="pool", extra="workers = 2\nthreads_per_worker = 2"))
     run_dir = tmp_path / "pool"
     proc = subprocess.Popen(
         [sys.executable, "-m", "evonas", "run", str(path), "--out", str(run_dir)],
@@ -131,26 +136,25 @@ def test_ray_reproduces_the_in_process_search(tmp_path: Path, in_process: list[t
     ray = pytest.importorskip("ray")
     ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
     try:
-        assert outcome(tmp_path, "ray") == in_process
+        assert outcome(tmp_path, "ray", "workers = 2") == in_process
     finally:
         ray.shutdown()
 
 
-def search_with(executor: object) -> Search:
-    return Search(
-        strategy=get_strategy("aging", population_size=6, sample_size=3),
-        executor=executor,  # type: ignore[arg-type]
-        objectives=[get_objective("val_error"), get_objective("params")],
-        initial=initial_genomes(np.random.default_rng(0), 3),
+def search_with(executor: Executor) -> Search:
+    search = surrogate_search(
+        get_strategy("aging", population_size=6, sample_size=3),
+        initial=3,
         budget=Budget(evaluations=12),
-        seed=0,
     )
+    search.executor = executor
+    return search
 
 
 @pytest.mark.parametrize("always", [False, True])
 def test_pool_worker_killed_mid_run(tmp_path: Path, always: bool) -> None:
     factory = functools.partial(KillWorker, str(tmp_path / "killed"), always)
-    search = search_with(LocalPoolExecutor(factory, 2, (1, 28, 28), 10, threads_per_worker=1))
+    search = search_with(LocalPoolExecutor(factory, workers=2, threads_per_worker=1))
     search.run()
     statuses = {i.id: i.status for i in search.individuals.values()}
     assert sorted(statuses) == list(range(12))  # the run completed, ids unique
@@ -171,7 +175,7 @@ def test_ray_worker_killed_mid_run(tmp_path: Path) -> None:
     ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
     try:
         factory = functools.partial(KillWorker, str(tmp_path / "killed"))
-        search = search_with(RayExecutor(factory, 2, (1, 28, 28), 10))
+        search = search_with(RayExecutor(factory, workers=2))
         search.run()
     finally:
         ray.shutdown()
@@ -183,7 +187,7 @@ def test_ray_worker_killed_mid_run(tmp_path: Path) -> None:
 def test_a_worker_that_cannot_start_stops_the_run(tmp_path: Path) -> None:
     from evonas.executor.pool import WorkerStartError
 
-    pool = LocalPoolExecutor(broken_factory, 1, (1, 28, 28), 10, threads_per_worker=1)
+    pool = LocalPoolExecutor(broken_factory, workers=1, threads_per_worker=1)
     with pytest.raises(WorkerStartError, match="could not build its evaluator"):
         search_with(pool).run()
     pool.close()
@@ -204,3 +208,28 @@ def test_missing_ray_is_explained(monkeypatch: pytest.MonkeyPatch) -> None:
 
     with pytest.raises(ImportError, match=r"pip install 'evonas\[ray\]'"):
         import_ray()
+
+
+@pytest.fixture(scope="module")
+def local_ray() -> Iterator[None]:
+    """One local Ray instance for the Ray contract tests (executors then do not own it)."""
+    ray = pytest.importorskip("ray")
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    yield
+    ray.shutdown()
+
+
+class TestBuiltinExecutors(ExecutorContract):
+    """The contract suite users inherit, over every registered executor."""
+
+    @pytest.fixture(params=list_executors())
+    def make_executor(
+        self, request: pytest.FixtureRequest
+    ) -> Callable[[Callable[[], Evaluator]], Executor]:
+        name = request.param
+        if name == "ray":
+            request.getfixturevalue("local_ray")
+            return lambda factory: RayExecutor(factory, workers=2)
+        if name == "pool":
+            return lambda factory: LocalPoolExecutor(factory, workers=2, threads_per_worker=1)
+        return InProcessExecutor

@@ -12,16 +12,16 @@ import torch
 from evonas.data import synthetic
 from evonas.morphism import get_morphism
 from evonas.space import simple_genome
-from evonas.trainer import TrainConfig, Trainer
+from evonas.trainer import Trainer, TrainSettings
 from evonas.trainer.trainer import _schedule
 
 DATA = synthetic(n_train=384, n_test=64, shape=(1, 10, 10), num_classes=4, seed=0)
 GENOME = simple_genome(channels=(8, 12))
 
 
-def trainer(**kw: object) -> Trainer:
-    cfg = {"epochs": 4.0, "batch_size": 32, "device": "cpu", **kw}
-    return Trainer(DATA, TrainConfig(**cfg))  # type: ignore[arg-type]
+def trainer(epochs: float = 4.0, **kw: object) -> Trainer:
+    cfg = {"scratch_epochs": epochs, "child_epochs": epochs, "batch_size": 32, **kw}
+    return Trainer(DATA, TrainSettings(**cfg), device="cpu")  # type: ignore[arg-type]
 
 
 def test_learns_the_synthetic_task() -> None:
@@ -73,9 +73,19 @@ def test_schedule_warms_up_then_decays_to_zero() -> None:
     assert lrs[-1] < 0.01 and all(a >= b for a, b in itertools.pairwise(lrs[10:]))
 
 
-def test_bad_config_is_rejected() -> None:
-    with pytest.raises(ValueError, match="train epochs must be > 0"):
-        TrainConfig(epochs=0)
+def test_the_budget_follows_inheritance() -> None:
+    t = Trainer(DATA, TrainSettings(child_epochs=0.5, scratch_epochs=2.0, batch_size=32))
+    scratch = t.train(GENOME, seed=0)
+    assert scratch.epochs == pytest.approx(2.0, abs=0.1)
+    child = t.train(GENOME, scratch.state, seed=0)
+    assert child.epochs == pytest.approx(0.5, abs=0.1)
+
+
+def test_bad_settings_are_rejected() -> None:
+    with pytest.raises(ValueError, match="trainer.scratch_epochs: must be a finite number > 0"):
+        TrainSettings(scratch_epochs=0)
+    with pytest.raises(ValueError, match="trainer.child_epochs: must be a finite number > 0"):
+        TrainSettings(child_epochs=float("inf"))
     if not torch.cuda.is_available():
         with pytest.raises(ValueError, match="CUDA is not available"):
-            Trainer(DATA, TrainConfig(device="cuda"))
+            Trainer(DATA, TrainSettings(), device="cuda")

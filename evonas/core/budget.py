@@ -1,0 +1,73 @@
+"""When a search stops and how far it is: one object answers both (as pymoo's
+``Termination``), so the loop and a progress display never compute it twice."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from evonas.core.config import check
+
+
+@dataclass
+class Progress:
+    """Running totals of a search: what the budget is measured against."""
+
+    evaluations: int = 0  # networks evaluated (failed ones count)
+    epochs: float = 0.0  # training epochs summed over all networks
+    seconds: float = 0.0  # wall-clock seconds of search (resumed runs continue the count)
+    hypervolume: float = 0.0  # of the current front
+
+
+@dataclass(frozen=True)
+class Budget:
+    """``[budget]``: when to stop; whichever set limit is reached first."""
+
+    evaluations: int | None = None  # networks evaluated
+    minutes: float | None = None  # wall-clock minutes of search (resumed runs continue the count)
+    epochs: float | None = None  # training epochs summed over all networks
+
+    def __post_init__(self) -> None:
+        check(
+            any(v is not None for v in (self.evaluations, self.minutes, self.epochs)),
+            "budget",
+            "set at least one of evaluations, minutes, epochs",
+        )
+        for key in ("evaluations", "minutes", "epochs"):
+            value = getattr(self, key)
+            check(value is None or value > 0, f"budget.{key}", f"must be > 0, got {value}")
+
+    def parts(self, p: Progress) -> dict[str, float]:
+        """The share of each set limit already used (1.0: reached)."""
+        used = {
+            "evaluations": (p.evaluations, self.evaluations),
+            "minutes": (p.seconds / 60.0, self.minutes),
+            "epochs": (p.epochs, self.epochs),
+        }
+        return {k: done / limit for k, (done, limit) in used.items() if limit is not None}
+
+    def fraction(self, p: Progress) -> float:
+        """How far the search is, in [0, 1]: the most used limit."""
+        return min(1.0, max(self.parts(p).values()))
+
+    def done(self, p: Progress) -> bool:
+        return self.fraction(p) >= 1.0
+
+    def may_submit(self, p: Progress, in_flight: int) -> bool:
+        """Whether one more candidate may start while ``in_flight`` are training."""
+        if self.evaluations is not None and p.evaluations + in_flight >= self.evaluations:
+            return False
+        return not self.done(p)
+
+    def reason(self, p: Progress) -> str:
+        """Which limit ended the search, in words."""
+        parts = self.parts(p)
+        key = max(parts, key=lambda k: parts[k])
+        limit = {"evaluations": self.evaluations, "minutes": self.minutes, "epochs": self.epochs}
+        return f"budget reached: {limit[key]:g} {key}"
+
+    def eta_seconds(self, p: Progress) -> float:
+        """Seconds left at the current pace (never negative; nan before any progress)."""
+        f = self.fraction(p)
+        if f <= 0:
+            return float("nan")
+        return max(0.0, p.seconds * (1.0 - f) / f)

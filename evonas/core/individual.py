@@ -1,0 +1,173 @@
+"""The nouns every part of evonas passes around: proposals, candidates, training results and
+evaluated individuals, with their status and training facts.
+
+A :class:`Proposal` (from a strategy) becomes a :class:`Candidate` (genome, inherited
+weights, cheap objective values) in the child factory; an evaluator turns it into a
+:class:`TrainResult`; the scorer makes an :class:`Individual` of both, which the strategy is
+told and the run record stores.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field, fields
+from enum import StrEnum
+from typing import Any
+
+import torch
+
+from evonas.space.genome import Genome
+
+StateDict = dict[str, torch.Tensor]
+"""A network's weights and buffers, by parameter name (``GenomeNet.state_dict()``)."""
+
+Site = tuple[str, ...]
+"""Where a morphism acts, as node ids (meaning depends on the morphism)."""
+
+
+class Status(StrEnum):
+    """How an evaluation ended. Everything but ``OK`` is a failure of that candidate only."""
+
+    OK = "ok"
+    DIVERGED = "diverged"  # NaN/inf loss
+    OOM = "oom"  # out of memory
+    ERROR = "error"  # an exception in training or in an objective
+    LOST = "lost"  # the worker process died, also on retry
+
+
+@dataclass(frozen=True)
+class MorphismRecord:
+    """What a morphism did, for the run record's lineage (JSON-serialisable)."""
+
+    name: str  # registered name of the morphism
+    site: Site  # node ids it acted on
+    details: dict[str, Any] = field(default_factory=dict)  # e.g. {"new_channels": 32}
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "site": list(self.site), "details": dict(self.details)}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> MorphismRecord:
+        return cls(str(d["name"]), tuple(d["site"]), dict(d.get("details", {})))
+
+
+@dataclass(frozen=True)
+class Proposal:
+    """What to evaluate next: morphisms applied to an evaluated parent, or to a genome that
+    is then trained from scratch."""
+
+    parent_id: int | None  # an evaluated individual's id; None: start from ``genome``
+    genome: Genome | None = None  # the base network when parent_id is None
+    morphisms: tuple[str, ...] = ()  # names, applied in order (inapplicable ones skipped)
+    seed: int = 0  # seeds the morphisms' random choices
+
+
+@dataclass
+class Candidate:
+    """A child made from a proposal, before training; carries its inherited weights."""
+
+    genome: Genome
+    parent_id: int | None  # None: an initial network or a from-scratch sample
+    morphisms: tuple[MorphismRecord, ...]  # applied to the parent, in order
+    state: StateDict | None  # inherited weights (None: train from scratch)
+    approximate: bool  # an approximate morphism was used: distil from the parent
+    cheap: dict[str, float] = field(default_factory=dict)  # cheap objectives, before training
+
+
+@dataclass(frozen=True)
+class TrainResult:
+    """What one training job produced."""
+
+    status: Status
+    state: StateDict | None  # trained weights on the CPU (None when failed)
+    val_error: float  # 1 - validation accuracy (nan when failed)
+    train_loss: float  # mean loss over the last 10% of steps (nan when failed)
+    epochs: float  # passes over the training split actually made
+    steps: int  # optimiser steps actually made
+    seconds: float  # wall-clock training time, evaluation excluded
+    images_per_second: float
+    peak_memory_bytes: int | None = None  # CUDA only
+    error: str | None = None  # what went wrong, for failed results
+
+    @property
+    def ok(self) -> bool:
+        return self.status is Status.OK
+
+
+@dataclass
+class TrainFacts:
+    """How an individual was trained, as recorded in the run record."""
+
+    inherited: bool = False  # started from the parent's weights
+    approximate: bool = False  # an approximate morphism made it (distilled when enabled)
+    epochs: float = 0.0  # passes over the training split
+    steps: int = 0  # optimiser steps
+    train_seconds: float = 0.0  # training time, evaluation excluded
+    train_loss: float | None = None  # mean loss over the last steps (None when failed)
+    elapsed: float = 0.0  # seconds since the search started, when the result was recorded
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> TrainFacts:
+        known = {f.name for f in fields(cls)}  # keys of other versions are ignored
+        kept = {k: v for k, v in d.items() if k in known and (v is not None or k == "train_loss")}
+        return cls(**kept)
+
+
+@dataclass
+class Individual:
+    """An evaluated candidate: what the strategies select from and the run record stores."""
+
+    id: int  # unique within a run, in order of submission
+    genome: Genome
+    parent_id: int | None
+    morphisms: tuple[MorphismRecord, ...]
+    objectives: dict[str, float]  # every objective's value (nan where it failed)
+    status: Status = Status.OK
+    error: str | None = None
+    train: TrainFacts = field(default_factory=TrainFacts)
+    details: dict[str, Any] = field(default_factory=dict)  # per objective, e.g. latency IQR
+    step: int | None = None  # individuals told to the strategy when it was proposed
+
+    @property
+    def ok(self) -> bool:
+        return self.status is Status.OK and all(math.isfinite(v) for v in self.objectives.values())
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "parent_id": self.parent_id,
+            "genome": self.genome.to_dict(),
+            "hash": self.genome.hash,
+            "morphisms": [m.to_dict() for m in self.morphisms],
+            "objectives": {k: _json_float(v) for k, v in self.objectives.items()},
+            "status": str(self.status),
+            "error": self.error,
+            "train": self.train.to_dict(),
+            "details": self.details,
+            "step": self.step,
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Individual:
+        step = d.get("step")
+        return cls(
+            id=int(d["id"]),
+            genome=Genome.from_dict(d["genome"]),
+            parent_id=None if d.get("parent_id") is None else int(d["parent_id"]),
+            morphisms=tuple(MorphismRecord.from_dict(m) for m in d.get("morphisms", [])),
+            objectives={
+                k: float("nan") if v is None else float(v) for k, v in d["objectives"].items()
+            },
+            status=Status(d["status"]),
+            error=d.get("error"),
+            train=TrainFacts.from_dict(dict(d.get("train") or {})),
+            details=dict(d.get("details") or {}),
+            step=None if step is None else int(step),
+        )
+
+
+def _json_float(v: float) -> float | None:
+    return v if math.isfinite(v) else None

@@ -1,0 +1,155 @@
+"""Pareto maths over plain data: objective descriptions, non-dominated sorting and
+hypervolume (both from pymoo), and the archive of a run.
+
+Everything here depends on :class:`ObjectiveInfo` (name, direction, bounds), not on the
+objectives package, so strategies, the record and the plots share it with no import of the
+code that computes objectives.
+
+Hypervolume is computed on normalised objectives (each objective's fixed ``bounds``, log10
+for sizes and times) against the reference point ``(1, ..., 1)``, so two runs with the same
+objectives are directly comparable.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from pymoo.indicators.hv import HV
+from pymoo.util.nds.non_dominated_sorting import NonDominatedSorting
+
+from evonas.core.individual import Individual
+
+DIRECTIONS = ("min", "max")
+
+
+@dataclass(frozen=True)
+class ObjectiveInfo:
+    """What the Pareto maths needs of an objective: its name, direction and normalisation."""
+
+    name: str
+    direction: str = "min"  # "min" or "max"
+    cheap: bool = False  # computable before training, from the architecture alone
+    unit: str = ""  # for display, e.g. "s", "FLOPs"
+    bounds: tuple[float, float] = (0.0, 1.0)  # best..worst range mapped to [0, 1]
+    log_scale: bool = False  # normalise log10(value) (sizes and times span decades)
+
+    def __post_init__(self) -> None:
+        if self.direction not in DIRECTIONS:
+            raise ValueError(
+                f"objective {self.name!r}: direction {self.direction!r} must be one of {DIRECTIONS}"
+            )
+        if not self.bounds[0] < self.bounds[1]:
+            raise ValueError(f"objective {self.name!r}: bounds {self.bounds} need low < high")
+
+    def minimised(self, value: float) -> float:
+        """The value as a quantity to minimise (negated for ``"max"`` objectives)."""
+        return value if self.direction == "min" else -value
+
+    def normalised(self, value: float) -> float:
+        """``value`` mapped to [0, 1] by the fixed ``bounds`` (0 best, 1 worst, clipped)."""
+        lo, hi = self.bounds
+        if self.log_scale:
+            value, lo, hi = (math.log10(max(v, 1e-30)) for v in (value, lo, hi))
+        t = (value - lo) / (hi - lo)
+        if self.direction == "max":
+            t = 1.0 - t
+        return min(1.0, max(0.0, t))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "direction": self.direction,
+            "cheap": self.cheap,
+            "unit": self.unit,
+            "bounds": list(self.bounds),
+            "log_scale": self.log_scale,
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> ObjectiveInfo:
+        lo, hi = d.get("bounds", (0.0, 1.0))
+        return cls(
+            name=str(d["name"]),
+            direction=str(d.get("direction", "min")),
+            cheap=bool(d.get("cheap", False)),
+            unit=str(d.get("unit", "")),
+            bounds=(float(lo), float(hi)),
+            log_scale=bool(d.get("log_scale", False)),
+        )
+
+
+def minimised_matrix(
+    individuals: Sequence[Individual], objectives: Sequence[ObjectiveInfo]
+) -> np.ndarray:
+    """Objective values as an (n, m) array to minimise (max objectives negated)."""
+    return np.array(
+        [[o.minimised(ind.objectives[o.name]) for o in objectives] for ind in individuals],
+        dtype=float,
+    ).reshape(len(individuals), len(objectives))
+
+
+def normalised_matrix(
+    individuals: Sequence[Individual], objectives: Sequence[ObjectiveInfo]
+) -> np.ndarray:
+    """Objective values mapped to [0, 1] (0 best) by each objective's fixed bounds."""
+    return np.array(
+        [[o.normalised(ind.objectives[o.name]) for o in objectives] for ind in individuals],
+        dtype=float,
+    ).reshape(len(individuals), len(objectives))
+
+
+def non_dominated(points: np.ndarray) -> np.ndarray:
+    """Indices of the non-dominated rows of ``points`` (minimisation), by pymoo."""
+    if len(points) == 0:
+        return np.zeros(0, dtype=int)
+    return np.asarray(NonDominatedSorting().do(points, only_non_dominated_front=True), dtype=int)
+
+
+def nondominated_ranks(points: np.ndarray) -> np.ndarray:
+    """Front index of every row (0: non-dominated), by pymoo."""
+    if len(points) == 0:
+        return np.zeros(0, dtype=int)
+    _, rank = NonDominatedSorting().do(points, return_rank=True)
+    return np.asarray(rank, dtype=int)
+
+
+def hypervolume(normalised: np.ndarray) -> float:
+    """Hypervolume of normalised points against the reference point 1 (pymoo's HV)."""
+    if len(normalised) == 0:
+        return 0.0
+    m = normalised.shape[1]
+    return float(HV(ref_point=np.ones(m))(np.minimum(normalised, 1.0)))
+
+
+def pareto_front(
+    individuals: Sequence[Individual], objectives: Sequence[ObjectiveInfo]
+) -> list[Individual]:
+    """The successful, non-dominated individuals among ``individuals``, by id."""
+    pool = [i for i in individuals if i.ok]
+    keep = non_dominated(minimised_matrix(pool, objectives))
+    return sorted((pool[k] for k in keep), key=lambda i: i.id)
+
+
+class ParetoArchive:
+    """All evaluated individuals and the current Pareto front over the given objectives."""
+
+    def __init__(self, objectives: Sequence[ObjectiveInfo]) -> None:
+        self.objectives = list(objectives)
+        self.individuals: list[Individual] = []
+        self._front: list[Individual] = []
+
+    def add(self, individuals: Sequence[Individual]) -> None:
+        """Records evaluated individuals; failed ones are kept but never on the front."""
+        self.individuals.extend(individuals)
+        self._front = pareto_front(self._front + list(individuals), self.objectives)
+
+    def front(self) -> list[Individual]:
+        """The non-dominated individuals, by id."""
+        return list(self._front)
+
+    def hypervolume(self) -> float:
+        return hypervolume(normalised_matrix(self._front, self.objectives))

@@ -1,0 +1,197 @@
+"""One plug-in mechanism for every kind: morphisms, strategies, objectives, datasets, executors.
+
+Each kind keeps a :class:`Registry`. Every kind registers the same way, with the name written
+once (``@MORPHISMS.register("widen")`` or ``MORPHISMS.register("widen", Widen)``), is created
+the same way (:meth:`Registry.create` takes a registered name, an import path
+``"package.module:attribute"``, a class, an instance, or a factory function) and is listed the
+same way (:meth:`Registry.names`, shell patterns allowed, as timm's ``list_models``).
+"""
+
+from __future__ import annotations
+
+import difflib
+import fnmatch
+import importlib
+import inspect
+from collections.abc import Callable, Iterator
+from typing import Any, Generic, TypeVar, cast, overload
+
+T = TypeVar("T")
+E = TypeVar("E")
+
+
+class RegistryError(KeyError):
+    """An unknown name, an import path that does not resolve, or an object of the wrong kind."""
+
+    def __str__(self) -> str:  # KeyError would quote the message
+        return str(self.args[0])
+
+
+class Registry(Generic[T]):
+    """A named collection of plug-ins of one kind.
+
+    Args:
+        kind: what the entries are, used in messages ("morphism", "objective").
+        base: the class every created object is an instance of.
+        adapt: turns a registered plain function into a ``base`` instance, given the
+            function, the name it was referred to by, and the creation parameters.
+            Default: the function is a factory and is called with the parameters.
+    """
+
+    def __init__(
+        self,
+        kind: str,
+        base: type,
+        *,
+        adapt: Callable[[Callable[..., Any], str, dict[str, Any]], T] | None = None,
+    ) -> None:
+        self.kind = kind
+        self.base = base
+        self._adapt = adapt
+        self._entries: dict[str, Any] = {}
+
+    # --- registering ------------------------------------------------------------------
+    @overload
+    def register(self, name: str) -> Callable[[E], E]: ...
+
+    @overload
+    def register(self, name: str, obj: E, *, overwrite: bool = False) -> E: ...
+
+    def register(self, name: str, obj: Any = None, *, overwrite: bool = False) -> Any:
+        """Adds ``obj`` (a class, an instance or a function) under ``name``; without ``obj``,
+        returns a decorator. A class gets ``name`` as its ``name`` attribute when it has one
+        that is still empty, so the name is written once."""
+        if obj is None:
+            return lambda o: self.register(name, o, overwrite=overwrite)
+        if not name or ":" in name:
+            raise ValueError(f"{self.kind} name {name!r} must be non-empty and contain no ':'")
+        if name in self._entries and not overwrite:
+            raise ValueError(
+                f"a {self.kind} named {name!r} is already registered; "
+                "pass overwrite=True to replace it"
+            )
+        if isinstance(obj, type) and not issubclass(obj, self.base):
+            raise TypeError(f"{self.kind} {name!r}: {obj!r} is not a {self.base.__name__}")
+        if isinstance(obj, type) and "name" not in vars(obj) and hasattr(obj, "name"):
+            obj.name = name
+        self._entries[name] = obj
+        return obj
+
+    def unregister(self, name: str) -> None:
+        """Removes an entry (tests, or replacing a plug-in at run time)."""
+        self._entries.pop(name, None)
+
+    # --- looking up ---------------------------------------------------------------------
+    def get(self, name: str) -> Any:
+        """The registered entry; the error lists close matches and all valid names."""
+        try:
+            return self._entries[name]
+        except KeyError:
+            close = difflib.get_close_matches(name, self._entries, n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            raise RegistryError(
+                f"unknown {self.kind} {name!r}{hint}; registered: {', '.join(self.names())}; "
+                "or give an import path 'package.module:attribute'"
+            ) from None
+
+    def resolve(self, ref: Any) -> Any:
+        """A registered name or an import path ``"pkg.mod:attr"`` -> the entry; else ``ref``."""
+        if not isinstance(ref, str):
+            return ref
+        if ":" not in ref:
+            return self.get(ref)
+        return import_object(ref, kind=self.kind)
+
+    def create(self, ref: Any, **params: Any) -> T:
+        """A ready object from a name, import path, class, instance or function.
+
+        Classes are instantiated with ``params``; an instance is returned as it is (it takes
+        no parameters); a function goes through the registry's ``adapt``.
+        """
+        target = self.resolve(ref)
+        label = ref if isinstance(ref, str) else getattr(target, "__name__", repr(target))
+        if isinstance(target, type):
+            if not issubclass(target, self.base):
+                raise RegistryError(f"{self.kind} {label!r} is not a {self.base.__name__}")
+            _check_params(target, params, f"{self.kind} {label!r}")
+            return cast(T, target(**params))
+        if isinstance(target, self.base):
+            if params:
+                raise RegistryError(
+                    f"{self.kind} {label!r} is an instance; it takes no parameters {sorted(params)}"
+                )
+            return cast(T, target)
+        if callable(target):
+            name = ref.rpartition(":")[2] if isinstance(ref, str) else str(label)
+            if self._adapt is not None:
+                return self._adapt(target, name, params)
+            _check_params(target, params, f"{self.kind} {label!r}")
+            made = target(**params)
+            if not isinstance(made, self.base):
+                raise RegistryError(
+                    f"{self.kind} {label!r} returned {type(made).__name__}, "
+                    f"not a {self.base.__name__}"
+                )
+            return cast(T, made)
+        raise RegistryError(f"{self.kind} {label!r} is neither a {self.base.__name__} nor callable")
+
+    def names(self, pattern: str = "*") -> list[str]:
+        """Registered names matching a shell-style pattern, sorted."""
+        return sorted(n for n in self._entries if fnmatch.fnmatchcase(n, pattern))
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._entries
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.names())
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+
+def accepted_params(fn: Callable[..., Any]) -> set[str] | None:
+    """Keyword names ``fn`` (or a class's constructor) accepts; None when it takes ``**kw``."""
+    try:
+        sig = inspect.signature(fn)
+    except (TypeError, ValueError):
+        return None
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in sig.parameters.values()):
+        return None
+    return {
+        n
+        for n, p in sig.parameters.items()
+        if p.kind in (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
+    }
+
+
+def _check_params(fn: Callable[..., Any], params: dict[str, Any], label: str) -> None:
+    valid = accepted_params(fn)
+    unknown = sorted(set(params) - valid) if valid is not None else []
+    if unknown:
+        raise RegistryError(
+            f"{label} has no parameter(s) {unknown}; "
+            f"valid: {', '.join(sorted(valid or ())) or 'none'}"
+        )
+
+
+def import_object(path: str, *, kind: str = "object") -> object:
+    """Imports ``"package.module:attribute"`` (attribute may be dotted)."""
+    module_name, _, attr = path.partition(":")
+    if not module_name or not attr:
+        raise RegistryError(
+            f"{kind} import path {path!r} must look like 'package.module:attribute'"
+        )
+    try:
+        obj: object = importlib.import_module(module_name)
+    except ImportError as exc:
+        raise RegistryError(
+            f"cannot import module {module_name!r} for {kind} {path!r}: {exc}"
+        ) from exc
+    for part in attr.split("."):
+        try:
+            obj = getattr(obj, part)
+        except AttributeError:
+            raise RegistryError(
+                f"module {module_name!r} has no attribute {attr!r} (for {kind} {path!r})"
+            ) from None
+    return obj

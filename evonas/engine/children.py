@@ -1,0 +1,123 @@
+"""The child factory: the one place where proposals become children.
+
+It applies a proposal's morphisms to the parent's genome and weights (Lamarckian
+inheritance), checks the space limits and skips architectures already evaluated or in
+training. When a proposal gives nothing new (a duplicate, a child over a limit, no
+applicable morphism), it tries what a user would: more morphisms on top of that child,
+drawn from the proposal's own random stream, up to ``extra`` more.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+import numpy as np
+
+from evonas.core.config import SpaceLimits
+from evonas.core.individual import Candidate, MorphismRecord, Proposal, StateDict
+from evonas.engine.weights import WeightStore
+from evonas.model.builder import count_params
+from evonas.morphism.base import Morphism, NotApplicable
+from evonas.space.genome import Genome
+
+
+class ChildFactory:
+    """Makes candidates from proposals over one search space.
+
+    Args:
+        morphisms: the enabled morphisms.
+        initial: the initial networks (the strategies' starting points).
+        limits: children beyond these are not made.
+        input_shape, num_classes: of the task (parameter counts depend on them).
+        inheritance: children start from their parent's weights (Lamarckian); False makes
+            every child train from scratch, to measure what inheritance buys.
+        weights: where parents' weights are kept (default: in memory).
+    """
+
+    def __init__(
+        self,
+        *,
+        morphisms: Sequence[Morphism],
+        initial: Sequence[Genome],
+        limits: SpaceLimits,
+        input_shape: tuple[int, int, int],
+        num_classes: int,
+        inheritance: bool = True,
+        weights: WeightStore | None = None,
+    ) -> None:
+        if not initial:
+            raise ValueError("a search needs at least one initial network")
+        self.morphisms = {m.name: m for m in morphisms}
+        self.initial = list(initial)
+        self.limits = limits
+        self.input_shape = input_shape
+        self.num_classes = num_classes
+        self.inheritance = inheritance
+        self.weights = weights or WeightStore()
+        self.genomes: dict[int, Genome] = {}  # every evaluated individual's genome, by id
+        self.seen: set[str] = set()  # hashes evaluated or in training: never made again
+
+    def remember(self, ident: int, genome: Genome, state: StateDict | None) -> None:
+        """An evaluated individual; with ``state``, it can be a parent with its weights."""
+        self.genomes[ident] = genome
+        self.seen.add(genome.hash)
+        if state is not None:
+            self.weights.put(ident, state)
+
+    def make_all(self, proposals: Iterable[Proposal], extra: int = 0) -> list[Candidate]:
+        """New children of ``proposals``, none a duplicate of another or of one seen."""
+        out: list[Candidate] = []
+        hashes = set(self.seen)
+        for p in proposals:
+            child = self.make(p, extra, exclude=hashes)
+            if child is not None:
+                hashes.add(child.genome.hash)
+                out.append(child)
+        return out
+
+    def make(
+        self, proposal: Proposal, extra: int = 0, exclude: set[str] | None = None
+    ) -> Candidate | None:
+        """The child of one proposal, or None when nothing new within the limits came of it
+        even with up to ``extra`` more morphisms."""
+        exclude = self.seen if exclude is None else exclude
+        if proposal.parent_id is None:
+            if proposal.genome is None:
+                raise ValueError("a proposal needs a parent_id or a genome")
+            genome, state = proposal.genome, None
+        else:
+            genome = self.genomes[proposal.parent_id]
+            state = self.weights.get(proposal.parent_id) if self.inheritance else None
+        rng = np.random.default_rng(proposal.seed)
+        records: list[MorphismRecord] = []
+        approximate = False
+        names = list(proposal.morphisms)
+        tries = 0
+        while True:
+            for name in names:
+                try:  # raises before drawing from rng when there is no site
+                    child = self.morphisms[name].apply(genome, state, rng)
+                except NotApplicable:
+                    continue
+                genome, state = child.genome, child.state
+                records.append(child.record)
+                approximate |= not self.morphisms[name].preserving
+            fresh = (records or not proposal.morphisms) and genome.hash not in exclude
+            if fresh and self.violation(genome) is None:
+                return Candidate(genome, proposal.parent_id, tuple(records), state, approximate)
+            if tries >= extra:
+                return None
+            tries += 1
+            applicable = sorted(n for n, m in self.morphisms.items() if m.is_applicable(genome))
+            if not applicable:
+                return None
+            names = [str(rng.choice(applicable))]
+
+    def violation(self, genome: Genome) -> str | None:
+        """Which space limit ``genome`` exceeds, in words; None when it fits."""
+        params = (
+            count_params(genome, self.input_shape, self.num_classes)
+            if self.limits.max_params is not None
+            else None
+        )
+        return self.limits.violation(len(genome), max(genome.channels.values()), params)

@@ -1,0 +1,129 @@
+"""The scorer: objectives of candidates, cheap ones before training and the rest after.
+
+Cheap objectives (size, FLOPs, latency) are computed once per architecture and cached by
+genome hash; a resumed run gets the recorded values back, so a noisy measurement such as
+latency cannot change a decision the original run made.
+"""
+
+from __future__ import annotations
+
+import math
+import traceback
+from collections.abc import Sequence
+
+from evonas.core.individual import (
+    Candidate,
+    Individual,
+    Status,
+    TrainFacts,
+    TrainResult,
+)
+from evonas.executor.base import WorkerLost
+from evonas.objectives.base import EvalContext, Objective
+from evonas.space.genome import Genome
+
+
+class Scorer:
+    """Computes a run's objectives.
+
+    Args:
+        objectives: what is optimised, in order; names must be unique.
+        input_shape, num_classes: of the task.
+        cache: recorded cheap objective values by genome hash (a resumed run's).
+    """
+
+    def __init__(
+        self,
+        objectives: Sequence[Objective],
+        input_shape: tuple[int, int, int],
+        num_classes: int,
+        cache: dict[str, dict[str, float]] | None = None,
+    ) -> None:
+        if not objectives:
+            raise ValueError("a search needs at least one objective")
+        names = [o.name for o in objectives]
+        if len(set(names)) != len(names):
+            raise ValueError(f"objective names must be unique, got {names}")
+        self.objectives = list(objectives)
+        self.infos = [o.info for o in self.objectives]
+        self.input_shape = input_shape
+        self.num_classes = num_classes
+        self.cache = dict(cache or {})
+
+    @property
+    def cheap_names(self) -> list[str]:
+        return [o.name for o in self.objectives if o.cheap]
+
+    def cheap(self, genome: Genome) -> tuple[dict[str, float], bool]:
+        """The cheap objectives of ``genome`` and whether they were computed just now (else
+        they came from the cache)."""
+        cached = self.cache.get(genome.hash)
+        if cached is not None and all(n in cached for n in self.cheap_names):
+            return {n: cached[n] for n in self.cheap_names}, False
+        ctx = EvalContext(genome, self.input_shape, self.num_classes)
+        values = {o.name: float(o(ctx)) for o in self.objectives if o.cheap}
+        self.cache[genome.hash] = values
+        return values, True
+
+    def individual(
+        self, ident: int, candidate: Candidate, outcome: TrainResult | BaseException, step: int
+    ) -> Individual:
+        """The evaluated individual of a finished job. A failure (NaN, out of memory, an
+        exception in training or in an objective, a lost worker) fails this candidate only."""
+        result = outcome if isinstance(outcome, TrainResult) else None
+        details: dict[str, dict[str, object]] = {}
+        if isinstance(outcome, BaseException):
+            objectives = self._failed()
+            status = Status.LOST if isinstance(outcome, WorkerLost) else Status.ERROR
+            error: str | None = _one_line(outcome)
+        else:
+            try:
+                objectives, details = self._expensive(candidate, outcome)
+                status, error = outcome.status, outcome.error
+            except Exception as exc:  # a broken custom objective fails the candidate only
+                objectives, status, error = self._failed(), Status.ERROR, _one_line(exc)
+        return Individual(
+            id=ident,
+            genome=candidate.genome,
+            parent_id=candidate.parent_id,
+            morphisms=candidate.morphisms,
+            objectives=objectives,
+            status=status,
+            error=error,
+            train=_facts(result, candidate),
+            details=details,
+            step=step,
+        )
+
+    def _failed(self) -> dict[str, float]:
+        return {o.name: float("nan") for o in self.objectives}
+
+    def _expensive(
+        self, candidate: Candidate, result: TrainResult
+    ) -> tuple[dict[str, float], dict[str, dict[str, object]]]:
+        values = {o.name: candidate.cheap.get(o.name, float("nan")) for o in self.objectives}
+        details: dict[str, dict[str, object]] = {}
+        ctx = EvalContext(
+            candidate.genome, self.input_shape, self.num_classes, result.state, result
+        )
+        for o in self.objectives:
+            if not o.cheap and result.ok:
+                values[o.name] = float(o(ctx))
+            extra = o.details(ctx) if o.cheap else {}
+            if extra:
+                details[o.name] = extra
+        return values, details
+
+
+def _one_line(exc: BaseException) -> str:
+    return "".join(traceback.format_exception_only(exc)).strip()
+
+
+def _facts(result: TrainResult | None, candidate: Candidate) -> TrainFacts:
+    facts = TrainFacts(inherited=candidate.state is not None, approximate=candidate.approximate)
+    if result is not None:
+        facts.epochs = result.epochs
+        facts.steps = result.steps
+        facts.train_seconds = round(result.seconds, 4)
+        facts.train_loss = result.train_loss if math.isfinite(result.train_loss) else None
+    return facts

@@ -1,0 +1,165 @@
+"""A run directory read back: its typed config and the :class:`Run` view of its history.
+
+Opening a run needs no user code: objectives are read as recorded
+(:class:`~evonas.core.pareto.ObjectiveInfo`), not imported.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from evonas.core.individual import Individual
+from evonas.core.pareto import ObjectiveInfo, ParetoArchive, hypervolume, normalised_matrix
+from evonas.model.builder import GenomeNet, build_model
+from evonas.record.run_record import RecordError, RunRecord
+from evonas.scenario.parse import scenario_from_dict, scenario_to_dict
+from evonas.scenario.schema import Scenario, ScenarioError
+
+CONFIG_FORMAT = 1
+
+
+@dataclass(frozen=True)
+class TaskInfo:
+    """The task a run learned: shapes, and the normalisation exported models build in."""
+
+    input_shape: tuple[int, int, int]
+    num_classes: int
+    mean: tuple[float, ...]
+    std: tuple[float, ...]
+    dataset: str = ""  # the loader's description of the data
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """``config.json``: written once when a run is created."""
+
+    scenario: Scenario  # every setting, defaults filled in
+    objectives: tuple[ObjectiveInfo, ...]  # as they were when the run started
+    task: TaskInfo
+    import_paths: tuple[str, ...] = ()  # folders with the scenario's own plug-ins
+
+    def to_dict(self) -> dict[str, Any]:
+        t = self.task
+        return {
+            "format": CONFIG_FORMAT,
+            "scenario": scenario_to_dict(self.scenario),
+            "import_paths": list(self.import_paths),
+            "objectives": [o.to_dict() for o in self.objectives],
+            "task": {
+                "input_shape": list(t.input_shape),
+                "num_classes": t.num_classes,
+                "mean": list(t.mean),
+                "std": list(t.std),
+                "dataset": t.dataset,
+            },
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any], source: str) -> RunConfig:
+        if d.get("format") != CONFIG_FORMAT:
+            raise RecordError(f"{source}: unknown run format {d.get('format')!r}")
+        try:
+            task = d["task"]
+            c, h, w = (int(v) for v in task["input_shape"])
+            return cls(
+                scenario=scenario_from_dict(d["scenario"], source=source),
+                objectives=tuple(ObjectiveInfo.from_dict(o) for o in d["objectives"]),
+                task=TaskInfo(
+                    (c, h, w),
+                    int(task["num_classes"]),
+                    tuple(float(v) for v in task["mean"]),
+                    tuple(float(v) for v in task["std"]),
+                    str(task.get("dataset") or ""),
+                ),
+                import_paths=tuple(str(p) for p in d.get("import_paths", [])),
+            )
+        except ScenarioError:
+            raise
+        except (KeyError, TypeError, ValueError) as exc:
+            raise RecordError(f"{source}: damaged run config ({exc!r})") from None
+
+
+@dataclass
+class Run:
+    """A run directory, read back."""
+
+    dir: Path
+    record: RunRecord
+    config: RunConfig
+
+    @property
+    def scenario(self) -> Scenario:
+        return self.config.scenario
+
+    @property
+    def objectives(self) -> list[ObjectiveInfo]:
+        return list(self.config.objectives)
+
+    @property
+    def input_shape(self) -> tuple[int, int, int]:
+        return self.config.task.input_shape
+
+    @property
+    def num_classes(self) -> int:
+        return self.config.task.num_classes
+
+    @property
+    def mean(self) -> tuple[float, ...]:
+        return self.config.task.mean
+
+    @property
+    def std(self) -> tuple[float, ...]:
+        return self.config.task.std
+
+    def history(self) -> list[Individual]:
+        """Every evaluated individual, in order (failed ones included)."""
+        return list(self.record.events())
+
+    def pareto_front(self) -> list[Individual]:
+        archive = ParetoArchive(self.objectives)
+        archive.add(self.history())
+        return archive.front()
+
+    def hypervolume_history(self) -> list[tuple[int, float, float]]:
+        """(evaluations, elapsed seconds, hypervolume of the front so far) after each one."""
+        archive = ParetoArchive(self.objectives)
+        out = []
+        for n, ind in enumerate(self.history(), start=1):
+            archive.add([ind])
+            elapsed = ind.train.elapsed if ind.train.elapsed else math.nan
+            out.append((n, float(elapsed), archive.hypervolume()))
+        return out
+
+    def hypervolume(self) -> float:
+        return hypervolume(normalised_matrix(self.pareto_front(), self.objectives))
+
+    def stop_reason(self) -> str | None:
+        """Why the search stopped, as recorded (None: still running, or killed)."""
+        return self.record.stop_reason()
+
+    def individual(self, ident: int) -> Individual:
+        for ind in self.history():
+            if ind.id == ident:
+                return ind
+        raise KeyError(f"run {self.dir} has no candidate {ident}")
+
+    def model(self, ident: int) -> GenomeNet:
+        """Candidate ``ident``'s network with its trained weights, in eval mode, on the CPU."""
+        ind = self.individual(ident)
+        if not ind.ok:
+            raise RecordError(
+                f"candidate {ident} failed ({ind.status}: {ind.error}); it has no model"
+            )
+        state = self.record.load_weights(ident)
+        return build_model(ind.genome, self.input_shape, self.num_classes, state).eval()
+
+
+def load_run(directory: str | os.PathLike[str]) -> Run:
+    """Opens a run directory written by :func:`evonas.run`."""
+    record = RunRecord(directory)
+    config = RunConfig.from_dict(record.config(), str(record.dir / "config.json"))
+    return Run(record.dir, record, config)

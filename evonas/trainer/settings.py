@@ -1,0 +1,57 @@
+"""``[trainer]``: the one type that says how candidates are trained, with one set of
+defaults (the scenario's table, the trainer and the evaluators all read it)."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from evonas.core.config import check
+
+
+@dataclass(frozen=True)
+class TrainSettings:
+    """How candidates are trained."""
+
+    child_epochs: float = 1.0  # fine-tuning budget of a child that inherited weights
+    scratch_epochs: float = 3.0  # budget of networks trained from scratch (initial ones)
+    steps: int | None = None  # optimiser steps per training, overriding both epoch budgets
+    batch_size: int = 128  # images per step
+    lr: float = 0.2  # peak learning rate (SGD, Nesterov), cosine decay to 0
+    warmup: float = 0.02  # share of steps with linear warm-up
+    momentum: float = 0.9  # Nesterov momentum
+    weight_decay: float = 5e-4  # on conv and linear weights (not on BN or biases)
+    label_smoothing: float = 0.1
+    augment: bool = True  # random crop and flips where the dataset allows
+    inheritance: bool = True  # Lamarckian: children start from the parent's weights
+    distill: bool = True  # distil from the parent after approximate morphisms
+    distill_weight: float = 0.5  # share of the loss from the teacher when distilling
+    distill_temperature: float = 4.0  # softmax temperature of the distillation targets
+    bf16: bool = True  # bf16 autocast on CUDA (ignored elsewhere)
+    channels_last: bool = True  # channels_last memory format on CUDA and CPU
+    eval_batch_size: int = 1000  # images per forward pass when evaluating
+    nan_check_every: int = 20  # steps between divergence checks on CUDA (each one syncs)
+
+    def __post_init__(self) -> None:
+        for key in ("child_epochs", "scratch_epochs"):
+            value = getattr(self, key)
+            check(
+                math.isfinite(value) and value > 0,
+                f"trainer.{key}",
+                f"must be a finite number > 0, got {value}",
+            )
+        check(self.steps is None or self.steps >= 1, "trainer.steps", "must be >= 1")
+        check(self.batch_size >= 1, "trainer.batch_size", "must be >= 1")
+        check(self.eval_batch_size >= 1, "trainer.eval_batch_size", "must be >= 1")
+        check(self.nan_check_every >= 1, "trainer.nan_check_every", "must be >= 1")
+        check(self.lr > 0, "trainer.lr", "must be > 0")
+        check(0 <= self.warmup < 1, "trainer.warmup", "must lie in [0, 1)")
+        check(0 <= self.momentum < 1, "trainer.momentum", "must lie in [0, 1)")
+        check(self.weight_decay >= 0, "trainer.weight_decay", "must be >= 0")
+        check(0 <= self.label_smoothing < 1, "trainer.label_smoothing", "must lie in [0, 1)")
+        check(0 <= self.distill_weight <= 1, "trainer.distill_weight", "must lie in [0, 1]")
+        check(self.distill_temperature > 0, "trainer.distill_temperature", "must be > 0")
+
+    def epochs_for(self, inherited: bool) -> float:
+        """The epoch budget of a child that inherited weights, or of a from-scratch network."""
+        return self.child_epochs if inherited else self.scratch_epochs

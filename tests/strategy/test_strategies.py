@@ -1,0 +1,71 @@
+"""Strategies: every registered one passes the contract suite users inherit; NSGA-II's
+ranking and selection agree with DEAP's and pymoo's; LEMONADE favours sparse regions."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import pytest
+from deap import base, creator, tools
+from pymoo.util.nds.non_dominated_sorting import NonDominatedSorting
+
+from evonas.core import Individual
+from evonas.space import simple_genome
+from evonas.strategy import Strategy, get_strategy, list_strategies
+from evonas.strategy._deap import rank_and_crowding, select_nsga2
+from evonas.strategy.lemonade import kde_density
+from evonas.testing.contracts import StrategyContract
+
+
+class TestBuiltinStrategies(StrategyContract):
+    @pytest.fixture(params=list_strategies())
+    def make_strategy(self, request: pytest.FixtureRequest) -> Callable[[], Strategy]:
+        return lambda: get_strategy(request.param)
+
+
+class TestSmallPopulations(StrategyContract):
+    """The configurations that used to run dry."""
+
+    @pytest.fixture(
+        params=[("lemonade", {"n_children": 1, "n_accept": 1}), ("nsga2", {"population_size": 4})],
+        ids=["lemonade-1-1", "nsga2-4"],
+    )
+    def make_strategy(self, request: pytest.FixtureRequest) -> Callable[[], Strategy]:
+        name, params = request.param
+        return lambda: get_strategy(name, **params)
+
+
+def fake(i: int, err: float, params: float) -> Individual:
+    return Individual(i, simple_genome(), None, (), {"val_error": err, "params": params})
+
+
+def test_nsga2_selection_equals_deap_with_its_own_individuals() -> None:
+    rng = np.random.default_rng(0)
+    values = rng.random((24, 2))
+    ours = select_nsga2([fake(i, *v) for i, v in enumerate(values)], values, 10)
+    if not hasattr(creator, "EvonasTestFit"):
+        creator.create("EvonasTestFit", base.Fitness, weights=(-1.0, -1.0))
+        creator.create("EvonasTestInd", list, fitness=creator.EvonasTestFit, idx=int)
+    population = []
+    for i, v in enumerate(values):
+        ind = creator.EvonasTestInd(v.tolist())
+        ind.fitness.values, ind.idx = tuple(v), i
+        population.append(ind)
+    theirs = tools.selNSGA2(population, 10)
+    assert [i.id for i in ours] == [ind.idx for ind in theirs]
+
+
+def test_deap_ranks_match_pymoo_ranks() -> None:
+    values = np.random.default_rng(1).random((40, 3))
+    ranks, crowding = rank_and_crowding(values)
+    _, pymoo_rank = NonDominatedSorting().do(values, return_rank=True)
+    assert ranks.tolist() == list(pymoo_rank)
+    assert (crowding >= 0).all()
+
+
+def test_lemonade_accepts_children_in_sparse_regions() -> None:
+    pop = np.array([[0.1, 0.1], [0.12, 0.1], [0.1, 0.12], [0.11, 0.11]])
+    at = np.array([[0.11, 0.1], [0.9, 0.9]])
+    density = kde_density(pop, at)
+    assert density[0] > 100 * density[1]
