@@ -21,12 +21,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from evonas.data import load_fashion_mnist
+from evonas.core import Candidate
 from evonas.engine import TrainingEvaluator
-from evonas.engine.individual import Candidate
 from evonas.executor import Job, LocalPoolExecutor
 from evonas.morphism import get_morphism, list_morphisms
 from evonas.space import Genome, initial_genomes
-from evonas.trainer import TrainConfig, Trainer, resolve_device
+from evonas.trainer import Trainer, TrainSettings, resolve_device
 
 
 @dataclass(frozen=True)
@@ -39,8 +39,8 @@ class FashionTrainer:
 
     def __call__(self) -> TrainingEvaluator:
         data = load_fashion_mnist(train_fraction=self.fraction, seed=0)
-        trainer = Trainer(data, TrainConfig(device=self.device, batch_size=128))
-        return TrainingEvaluator(trainer, scratch_epochs=self.epochs)
+        settings = TrainSettings(batch_size=128, scratch_epochs=self.epochs)
+        return TrainingEvaluator(Trainer(data, settings, device=self.device))
 
 
 def children(n: int, seed: int) -> list[Genome]:
@@ -62,7 +62,7 @@ def throughput(
     factory: FashionTrainer, workers: int, genomes: list[Genome], threads: int | None = None
 ) -> float:
     """Children per hour with ``workers`` processes (``threads`` torch threads each)."""
-    pool = LocalPoolExecutor(factory, workers, (1, 28, 28), 10, threads_per_worker=threads)
+    pool = LocalPoolExecutor(factory, workers=workers, threads_per_worker=threads)
     try:
         for k in range(workers):  # warm-up: every worker loads the data and trains once
             pool.submit(

@@ -25,7 +25,7 @@ import torch
 from evonas.data import load_fashion_mnist
 from evonas.morphism import get_morphism
 from evonas.space import simple_genome
-from evonas.trainer import TrainConfig, Trainer
+from evonas.trainer import Trainer, TrainSettings
 
 BUDGETS = (0.125, 0.25, 0.5, 1.0, 2.0, 3.0, 4.0, 6.0, 8.0)
 
@@ -54,7 +54,7 @@ def main() -> None:
     started = time.perf_counter()
     data = load_fashion_mnist(train_fraction=args.fraction, seed=args.seed)
     print(data.describe())
-    trainer = Trainer(data, TrainConfig(device=args.device, warmup=0.05))
+    trainer = Trainer(data, TrainSettings(warmup=0.05), device=args.device)
     parent = simple_genome(channels=(16, 32))
     result = trainer.train(parent, seed=args.seed, epochs=args.parent_epochs)
     assert result.ok and result.state is not None, result.error

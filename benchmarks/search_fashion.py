@@ -15,19 +15,27 @@ from __future__ import annotations
 
 import argparse
 import time
-from pathlib import Path
+from dataclasses import replace
 
-import numpy as np
 import torch
 
-from evonas.data import load_fashion_mnist
-from evonas.engine import Budget, Search, TrainingEvaluator
-from evonas.engine.weights import WeightStore
-from evonas.objectives import get_objective
-from evonas.record import RunRecord, environment
-from evonas.space import initial_genomes
-from evonas.strategy import get_strategy
-from evonas.trainer import TrainConfig, Trainer, resolve_device
+import evonas
+from evonas.core import Budget, Individual, Observer, SearchState
+from evonas.scenario import DataConfig, Scenario, StrategyConfig
+from evonas.trainer import TrainSettings, resolve_device
+
+
+class Log(Observer):
+    """One line per evaluated network."""
+
+    def on_individual(self, search: SearchState, ind: Individual) -> None:
+        acc = 1 - ind.objectives["val_error"] if ind.ok else float("nan")
+        print(
+            f"[{search.progress.seconds:6.0f}s] #{ind.id:<3} {ind.status:<8} acc={acc:.4f} "
+            f"params={ind.objectives['params']:.0f} front={len(search.archive.front())} "
+            f"hv={search.progress.hypervolume:.4f} {ind.genome.short_summary()}",
+            flush=True,
+        )
 
 
 def main() -> None:
@@ -48,54 +56,34 @@ def main() -> None:
     parser.add_argument("--scratch-epochs", type=float, default=3.0)
     parser.add_argument("--out", default=None, help="run directory (default results/bench-...)")
     args = parser.parse_args()
-    trainer_cfg = TrainConfig(device=args.device, batch_size=128, warmup=0.02)
     dev = resolve_device(args.device)
     fraction = args.fraction if args.fraction is not None else (1.0 if dev.type == "cuda" else 0.25)
-    data = load_fashion_mnist(train_fraction=fraction, seed=args.seed)
-    trainer = Trainer(data, trainer_cfg)
-    objectives = [get_objective("val_error"), get_objective("params")]
-    out = Path(args.out or f"results/bench-{args.strategy}-{dev.type}-{int(time.time())}")
-    record = RunRecord(out)
-    config = {"benchmark": "search_fashion", **vars(args), "fraction": fraction}
-    record.create(config, environment(dev.type))
-    search: Search
-
-    def on_individual(ind):  # type: ignore[no-untyped-def]
-        record.append(ind)
-        record.write_pareto(search.archive.front(), objectives)
-        acc = 1 - ind.objectives["val_error"] if ind.ok else float("nan")
-        print(
-            f"[{search.progress.seconds:6.0f}s] #{ind.id:<3} {ind.status:<8} acc={acc:.4f} "
-            f"params={ind.objectives['params']:.0f} front={len(search.archive.front())} "
-            f"hv={search.progress.hypervolume:.4f} {ind.genome.short_summary()}",
-            flush=True,
-        )
-
-    search = Search(
-        strategy=get_strategy(args.strategy),
-        evaluator=TrainingEvaluator(
-            trainer, child_epochs=args.child_epochs, scratch_epochs=args.scratch_epochs
-        ),
-        objectives=objectives,
-        initial=initial_genomes(np.random.default_rng(args.seed), 5),
-        budget=Budget(seconds=args.minutes * 60),
+    name = f"bench-{args.strategy}-{dev.type}-{int(time.time())}"
+    scenario = replace(
+        Scenario(name),
         seed=args.seed,
-        on_individual=on_individual,
-        weights=WeightStore(record.save_weights, record.load_weights),
+        device=args.device,
+        data=DataConfig(train_fraction=fraction),
+        strategy=StrategyConfig(args.strategy),
+        trainer=TrainSettings(child_epochs=args.child_epochs, scratch_epochs=args.scratch_epochs),
+        budget=Budget(minutes=args.minutes),
     )
-    archive = search.run()
-    front = archive.front()
-    ok = [i for i in search.individuals.values() if i.ok]
+    # the same path as `evonas run`: the run directory opens with `evonas show`
+    run = evonas.run(scenario, out=args.out or f"results/{name}", observers=[Log()])
+    history = run.history()
+    ok = [i for i in history if i.ok]
     best = max((1 - i.objectives["val_error"] for i in ok), default=float("nan"))
     good = [i.objectives["params"] for i in ok if 1 - i.objectives["val_error"] >= 0.85]
     smallest = f"{min(good):.0f}" if good else "none"
+    epochs = sum(i.train.epochs for i in history)
     print(
-        f"run record: {out}; device {dev.type}, threads {torch.get_num_threads()}, data fraction "
-        f"{fraction}, {search.progress.epochs:.1f} training epochs, hv={archive.hypervolume():.4f}"
+        f"run record: {run.dir} (evonas show {run.dir}); device {dev.type}, threads "
+        f"{torch.get_num_threads()}, data fraction {fraction}, {epochs:.1f} training epochs, "
+        f"hv={run.hypervolume():.4f}; stopped: {run.stop_reason()}"
     )
     print(
-        f"front_size={len(front)} best_val_acc={best:.4f} smallest_params_at_85pct={smallest} "
-        f"evaluations={search.progress.evaluations}"
+        f"front_size={len(run.pareto_front())} best_val_acc={best:.4f} "
+        f"smallest_params_at_85pct={smallest} evaluations={len(history)}"
     )
 
 

@@ -26,7 +26,7 @@ from evonas.data import TaskData, load_fashion_mnist, synthetic
 from evonas.data.datasets import DataNotFoundError
 from evonas.model import build_model, init_weights
 from evonas.space import simple_genome
-from evonas.trainer import TrainConfig, Trainer, resolve_device
+from evonas.trainer import Trainer, TrainSettings, resolve_device
 
 
 def plain_loop(
@@ -92,7 +92,7 @@ def main() -> None:
         print("Fashion-MNIST not found: using synthetic 28x28 data")
         data = synthetic(n_train=20_000, shape=(1, 28, 28), num_classes=10)
     channels = (16, 32, 64)
-    trainer = Trainer(data, TrainConfig(batch_size=args.batch_size, device=str(device)))
+    trainer = Trainer(data, TrainSettings(batch_size=args.batch_size), device=str(device))
     # warm-up both paths (cuDNN autotuning, allocator, thread pools)
     evonas_loop(trainer, channels, args.batch_size * 5)
     plain_loop(data, channels, args.batch_size * 5, device, args.batch_size)

@@ -112,7 +112,7 @@ def _morphism(name: str, s: Scenario) -> Morphism:
     for f in fields(SpaceLimits):
         if accepted and f.name in accepted and f.name not in params:
             params[f.name] = getattr(s.space, f.name)
-    return MORPHISMS.create(cls, **params)
+    return MORPHISMS.create(name, **params)
 
 
 def _executor_options(executor: Any, e: ExecutorConfig) -> dict[str, Any]:

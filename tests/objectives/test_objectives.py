@@ -107,3 +107,18 @@ def test_bad_objective_references_are_explained() -> None:
 def test_peak_memory_needs_cuda() -> None:
     with pytest.raises(ValueError, match="CUDA only"):
         get_objective("peak_memory").check_device(torch.device("cpu"))
+
+
+class TestEnergyFromTheReadme(ObjectiveContract):
+    """The README's custom objective, by import path, through the suite users inherit."""
+
+    @pytest.fixture
+    def objective(self) -> Objective:
+        import sys
+        from pathlib import Path
+
+        sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "scenarios"))
+        try:
+            return get_objective("energy:inference_energy")
+        finally:
+            sys.path.pop(0)
