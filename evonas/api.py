@@ -19,8 +19,8 @@ from evonas.core.budget import Budget
 from evonas.core.individual import Individual
 from evonas.core.observer import Observer
 from evonas.record.run import Run, RunConfig, TaskInfo, load_run
-from evonas.record.run_record import RecordError, RunRecord, atomic_write_text, environment
-from evonas.scenario.build import build_search, load_data, resolve
+from evonas.record.run_record import RecordError, RunRecord, environment
+from evonas.scenario.build import Parts, build_search, load_data, resolve
 from evonas.scenario.parse import add_import_path, load_scenario
 from evonas.scenario.schema import Scenario
 from evonas.trainer.trainer import resolve_device
@@ -48,7 +48,7 @@ def run(
     source = source or (str(scenario) if not isinstance(scenario, Scenario) else s.name)
     parts = resolve(s, source)
     record = RunRecord(Path(out) if out is not None else Path("results") / s.name)
-    data = load_data(s)
+    data = load_data(s)  # before anything is written: a missing dataset leaves no directory
     config = RunConfig(
         scenario=s,
         objectives=tuple(o.info for o in parts.objectives),
@@ -56,16 +56,7 @@ def run(
         import_paths=import_paths,
     )
     record.create(config.to_dict(), environment(resolve_device(s.device).type))
-    search = build_search(
-        s,
-        parts,
-        data,
-        observers=[record, *observers],
-        weights=record,
-        import_paths=import_paths,
-    )
-    search.run()
-    return Run(record.dir, record, config)
+    return _search(record, config, parts, observers, [])
 
 
 def resume(
@@ -89,15 +80,24 @@ def resume(
         config = dataclasses.replace(
             config, scenario=dataclasses.replace(config.scenario, budget=budget)
         )
-        atomic_write_text(record.dir / "config.json", _json(config))
+        record.write_config(config.to_dict())
+    parts = resolve(config.scenario, str(record.dir / "config.json"))
+    return _search(record, config, parts, observers, _trusted_history(record))
+
+
+def _search(
+    record: RunRecord,
+    config: RunConfig,
+    parts: Parts,
+    observers: Sequence[Observer],
+    history: list[Individual],
+) -> Run:
+    """Runs the search of a run directory (new, or continued from ``history``)."""
     s = config.scenario
-    parts = resolve(s, str(record.dir / "config.json"))
-    history = _trusted_history(record)
-    data = load_data(s)
     search = build_search(
         s,
         parts,
-        data,
+        load_data(s),
         observers=[record, *observers],
         weights=record,
         history=history,
@@ -124,9 +124,3 @@ def _trusted_history(record: RunRecord) -> list[Individual]:
     if len(good) != record.event_lines():
         record.rewrite_events(good)
     return good
-
-
-def _json(config: RunConfig) -> str:
-    import json
-
-    return json.dumps(config.to_dict(), indent=2, sort_keys=True)

@@ -18,42 +18,7 @@ from evonas.export import load_exported
 from evonas.record import load_run
 from evonas.cli import main, parse_budget
 from evonas.core import Budget
-
-SCENARIO = """
-name = "tiny"
-seed = 0
-device = "cpu"
-
-[data]
-dataset = "synthetic"
-options = {{ n_train = 192, n_test = 48, shape = [1, 8, 8], num_classes = 3 }}
-
-[space]
-initial = 2
-initial_stages = [1, 1]
-initial_channels = [4]
-
-[strategy]
-name = "{strategy}"
-params = {params}
-
-[[objectives]]
-name = "val_error"
-
-[[objectives]]
-name = "params"
-
-[[objectives]]
-name = "flops"
-
-[trainer]
-child_epochs = 0.5
-scratch_epochs = 1.0
-batch_size = 32
-
-[budget]
-evaluations = {evaluations}
-"""
+from tests.plugins.tiny import tiny_scenario
 
 
 def scenario(
@@ -63,7 +28,7 @@ def scenario(
     params: str = "{ population_size = 4 }",
 ) -> Path:
     path = tmp_path / "tiny.toml"
-    path.write_text(SCENARIO.format(evaluations=evaluations, strategy=strategy, params=params))
+    path.write_text(tiny_scenario(evaluations=evaluations, strategy=strategy, params=params))
     return path
 
 

@@ -114,7 +114,8 @@ class Registry(Generic[T]):
             if not issubclass(target, self.base):
                 raise RegistryError(f"{self.kind} {label!r} is not a {self.base.__name__}")
             if isinstance(ref, str) and ":" in ref and "name" not in vars(target):
-                target.name = ref.rpartition(":")[2]  # a plug-in by path: its attribute name
+                # a plug-in named by path and not registered: its attribute name is its name
+                target.name = ref.rpartition(":")[2]  # type: ignore[attr-defined]
             _check_params(target, params, f"{self.kind} {label!r}")
             return cast(T, target(**params))
         if isinstance(target, self.base):

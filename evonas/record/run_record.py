@@ -95,9 +95,14 @@ class RunRecord(Observer):
                 "use 'evonas resume' to continue it, or choose another --out"
             )
         self.weights_dir.mkdir(parents=True, exist_ok=True)
-        atomic_write_text(self.dir / "config.json", json.dumps(config, indent=2, sort_keys=True))
+        self.write_config(config)
         atomic_write_text(self.dir / "environment.json", json.dumps(env, indent=2, sort_keys=True))
         (self.dir / EVENTS).touch()
+
+    def write_config(self, config: dict[str, Any]) -> None:
+        """Writes ``config.json`` (atomically): at creation, and when a resume changes the
+        budget."""
+        atomic_write_text(self.dir / "config.json", json.dumps(config, indent=2, sort_keys=True))
 
     def save_weights(self, ident: int, state: StateDict) -> None:
         """Writes a candidate's weights (atomically). The engine saves them before the

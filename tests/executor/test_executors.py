@@ -27,61 +27,28 @@ from evonas.executor import (
 from evonas.strategy import get_strategy
 from evonas.testing.contracts import ExecutorContract
 from tests.plugins.faulty import KillWorker, broken_factory
+from tests.plugins.tiny import rows, tiny_scenario
 
-SCENARIO = """
-name = "tiny"
-seed = 3
-device = "cpu"
 
-[data]
-dataset = "synthetic"
-options = {{ n_train = 160, n_test = 32, shape = [1, 8, 8], num_classes = 3 }}
-
-[space]
-initial = 3
-initial_stages = [1, 1]
-initial_channels = [4]
-
-[strategy]
-name = "nsga2"
-params = {{ population_size = 4 }}
-
-[[objectives]]
-name = "val_error"
-
-[[objectives]]
-name = "params"
-
-[trainer]
-child_epochs = 0.5
-scratch_epochs = 1.0
-batch_size = 32
-
-[budget]
-evaluations = 11
-
-[executor]
-kind = "{kind}"
-{extra}
-"""
+def write_scenario(path: Path, kind: str, extra: str) -> None:
+    executor = f'[executor]\nkind = "{kind}"\n{extra}'
+    path.write_text(
+        tiny_scenario(
+            seed=3,
+            n_train=160,
+            initial=3,
+            objectives=("val_error", "params"),
+            evaluations=11,
+            extra=executor,
+        )
+    )
 
 
 def outcome(tmp_path: Path, kind: str, extra: str = "") -> list[tuple]:
     path = tmp_path / f"{kind}.toml"
-    path.write_text(SCENARIO.format(kind=kind, extra=extra))
+    write_scenario(path, kind, extra)
     run = evonas.run(path, out=tmp_path / kind)
-    rows = [
-        (
-            i.id,
-            i.parent_id,
-            i.genome.hash,
-            i.status,
-            i.objectives["val_error"],
-            i.objectives["params"],
-        )
-        for i in run.history()
-    ]
-    return sorted(rows)
+    return rows(run.history())
 
 
 @pytest.fixture(scope="module")
@@ -99,7 +66,7 @@ def test_resume_after_the_driver_is_killed_with_a_pool(
     tmp_path: Path, in_process: list[tuple]
 ) -> None:
     path = tmp_path / "pool.toml"
-    path.write_text(SCENARIO.format(kind="pool", extra="workers = 2\nthreads_per_worker = 2"))
+    write_scenario(path, "pool", "workers = 2\nthreads_per_worker = 2")
     run_dir = tmp_path / "pool"
     proc = subprocess.Popen(
         [sys.executable, "-m", "evonas", "run", str(path), "--out", str(run_dir)],
@@ -118,18 +85,7 @@ def test_resume_after_the_driver_is_killed_with_a_pool(
     proc.wait()
     assert 5 <= len(journal.read_text().splitlines()) < 11
     resumed = evonas.resume(run_dir)
-    rows = sorted(
-        (
-            i.id,
-            i.parent_id,
-            i.genome.hash,
-            i.status,
-            i.objectives["val_error"],
-            i.objectives["params"],
-        )
-        for i in resumed.history()
-    )
-    assert rows == in_process
+    assert rows(resumed.history()) == in_process
 
 
 def test_ray_reproduces_the_in_process_search(tmp_path: Path, in_process: list[tuple]) -> None:
