@@ -8,8 +8,11 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 import re
+import signal
 import sys
+import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -49,7 +52,8 @@ class ProgressDisplay(Observer):
 
     def on_stop(self, search: SearchState, reason: str) -> None:
         self.close()
-        print(f"evonas: stopped: {reason}", file=self.stream, flush=True)
+        early = not reason.startswith("budget reached")
+        print(f"evonas: stopped: {reason}", file=sys.stderr if early else self.stream, flush=True)
 
     def close(self) -> None:
         if self.tty:
@@ -128,21 +132,53 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_resume(args: argparse.Namespace) -> int:
-    from evonas.api import resume
+    from evonas.api import plugin_sources, resume
     from evonas.core.budget import Budget
+    from evonas.record import load_run
+    from evonas.scenario.parse import add_import_path
 
     display = ProgressDisplay()
-    print(f"evonas: resuming {args.run_dir}", flush=True)
     budget = Budget(**dict(args.budget)) if args.budget else None
+    scenario = load_run(args.run_dir).scenario
+    for folder in args.import_path or []:
+        add_import_path(Path(folder).resolve())
+    print(f"evonas: resuming {args.run_dir}", flush=True)
+    if budget is not None:
+        print(f"evonas: the budget is now {_budget_words(budget)} (it replaces the run's)")
+    for ref, origin in plugin_sources(scenario).items():
+        print(f"evonas: plug-in {ref}: importing {origin}", flush=True)
     try:
-        result = resume(args.run_dir, observers=[display], budget=budget)
+        result = resume(
+            args.run_dir, observers=[display], budget=budget, import_paths=args.import_path or ()
+        )
     finally:
         display.close()
     _summary(result)
     return 0
 
 
+def _budget_words(b: Any) -> str:
+    parts = [
+        f"{v:g} {k}"
+        for k, v in (("evaluations", b.evaluations), ("minutes", b.minutes), ("epochs", b.epochs))
+        if v is not None
+    ]
+    return " or ".join(parts)
+
+
+class NothingEvaluated(Exception):
+    """The run produced no successful network (exit 1)."""
+
+
 def _summary(result: Any) -> None:
+    history = result.history()
+    if not any(i.ok for i in history):
+        failures = sorted({f"{i.status}: {i.error}" for i in history})[:3]
+        raise NothingEvaluated(
+            f"no network was evaluated successfully ({len(history)} evaluated"
+            + (f"; failures: {'; '.join(failures)}" if failures else "")
+            + f"; stopped: {result.stop_reason()})"
+        )
     front = result.pareto_front()
     print(
         f"evonas: {len(result.history())} evaluated, {len(front)} on the Pareto front, "
@@ -262,6 +298,9 @@ def build_parser() -> argparse.ArgumentParser:
         prog="evonas",
         description="Multi-objective evolutionary architecture search with network morphisms.",
     )
+    parser.add_argument(
+        "--debug", action="store_true", help="show tracebacks (also: EVONAS_DEBUG=1)"
+    )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     p = sub.add_parser("run", help="run a scenario file", description="Run a scenario (TOML file).")
@@ -291,7 +330,14 @@ def build_parser() -> argparse.ArgumentParser:
         type=parse_budget,
         action="append",
         metavar="B",
-        help="a new budget for the whole run (e.g. 20m to extend it)",
+        help="a new budget for the whole run, replacing the old one (e.g. 20m to extend it)",
+    )
+    p.add_argument(
+        "--import-path",
+        action="append",
+        metavar="DIR",
+        help="a folder to import the run's plug-ins from (its code runs: trust it); "
+        "by default they come from installed packages, PYTHONPATH and the current folder",
     )
     p.set_defaults(func=cmd_resume)
 
@@ -353,24 +399,51 @@ def cmd_list(args: argparse.Namespace) -> int:
     return 0
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    from evonas.data.datasets import DataNotFoundError
-    from evonas.record.run_record import RecordError
-    from evonas.scenario.schema import ScenarioError
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, handled like Ctrl-C: the run stops where it is and can be resumed."""
 
+
+def _terminate(signum: int, frame: Any) -> None:
+    raise Terminated()
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """The command line. Exit codes: 0 done; 1 the run produced no network (or failed on
+    an error of evonas's own, or of the disk); 2 bad input (a message names the file, key
+    or value; a traceback only with ``--debug`` or ``EVONAS_DEBUG=1``); 130 / 143
+    interrupted by Ctrl-C / SIGTERM (resumable)."""
+    args = build_parser().parse_args(argv)
+    debug = args.debug or os.environ.get("EVONAS_DEBUG", "") not in ("", "0")
+    from evonas.core.errors import UserError
+
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _terminate)
     try:
         return int(args.func(args))
-    except (ScenarioError, DataNotFoundError, RecordError, FileNotFoundError) as exc:
+    except UserError as exc:
+        if debug:
+            raise
         print(f"evonas: error: {exc}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
+    except NothingEvaluated as exc:
+        print(f"evonas: error: {exc}", file=sys.stderr)
+        return 1
+    except OSError as exc:  # a full disk, a read-only folder: the run can be resumed
+        if debug:
+            raise
         where = getattr(args, "out", None) or getattr(args, "run_dir", None)
+        print(f"evonas: error: {exc}", file=sys.stderr)
+        if where:
+            print(f"evonas: fix it, then continue with 'evonas resume {where}'", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt as exc:
+        where = getattr(args, "out", None) or getattr(args, "run_dir", None)
+        what = "terminated" if isinstance(exc, Terminated) else "interrupted"
         print(
-            f"\nevonas: interrupted; continue with 'evonas resume {where or 'RUN_DIR'}'",
+            f"\nevonas: {what}; continue with 'evonas resume {where or 'RUN_DIR'}'",
             file=sys.stderr,
         )
-        return 130
+        return 143 if isinstance(exc, Terminated) else 130
 
 
 if __name__ == "__main__":

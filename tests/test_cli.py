@@ -190,7 +190,7 @@ def test_damaged_checkpoint_resumes_from_the_last_good_state(tmp_path: Path) -> 
             'name = "mypkg.nothere:energy"',
             "cannot import module 'mypkg.nothere'",
         ),
-        ("evaluations = 8", "evaluations = 0", "budget.evaluations: must be > 0"),
+        ("evaluations = 8", "evaluations = 0", "budget.evaluations: must be a finite number > 0"),
         ("[budget]", "[budget", "not valid TOML"),
         ('name = "nsga2"', 'name = "nsga2"\nparams_ = 1', "unknown key 'strategy.params_'"),
         (

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from evonas.core.config import check
@@ -25,6 +26,8 @@ class Budget:
     evaluations: int | None = None  # networks evaluated
     minutes: float | None = None  # wall-clock minutes of search (resumed runs continue the count)
     epochs: float | None = None  # training epochs summed over all networks
+    candidate_minutes: float | None = 30.0  # per candidate (training and objectives): past it,
+    # the candidate is recorded as "timeout" and the search goes on; None: no limit
 
     def __post_init__(self) -> None:
         check(
@@ -32,9 +35,19 @@ class Budget:
             "budget",
             "set at least one of evaluations, minutes, epochs",
         )
-        for key in ("evaluations", "minutes", "epochs"):
+        for key in ("evaluations", "minutes", "epochs", "candidate_minutes"):
             value = getattr(self, key)
-            check(value is None or value > 0, f"budget.{key}", f"must be > 0, got {value}")
+            ok = value is None or (math.isfinite(value) and value > 0)
+            check(ok, f"budget.{key}", f"must be a finite number > 0, got {value}")
+
+    @property
+    def candidate_seconds(self) -> float | None:
+        """The per-candidate time limit in seconds."""
+        return None if self.candidate_minutes is None else self.candidate_minutes * 60.0
+
+    def time_up(self, p: Progress) -> bool:
+        """The wall-clock limit is reached (work in flight is then abandoned)."""
+        return self.minutes is not None and p.seconds >= self.minutes * 60.0
 
     def parts(self, p: Progress) -> dict[str, float]:
         """The share of each set limit already used (1.0: reached)."""

@@ -33,6 +33,7 @@ class Status(StrEnum):
     OOM = "oom"  # out of memory
     ERROR = "error"  # an exception in training or in an objective
     LOST = "lost"  # the worker process died, also on retry
+    TIMEOUT = "timeout"  # training or an objective ran past the candidate time limit
 
 
 @dataclass(frozen=True)

@@ -16,15 +16,14 @@ import inspect
 from collections.abc import Callable, Iterator
 from typing import Any, Generic, TypeVar, cast, overload
 
+from evonas.core.errors import UserError
+
 T = TypeVar("T")
 E = TypeVar("E")
 
 
-class RegistryError(KeyError):
+class RegistryError(UserError, KeyError):
     """An unknown name, an import path that does not resolve, or an object of the wrong kind."""
-
-    def __str__(self) -> str:  # KeyError would quote the message
-        return str(self.args[0])
 
 
 class Registry(Generic[T]):
@@ -177,6 +176,22 @@ def _check_params(fn: Callable[..., Any], params: dict[str, Any], label: str) ->
         )
 
 
+class PluginError(RegistryError):
+    """A plug-in module that fails when imported; the message carries its own error line."""
+
+    def __init__(self, path: str, kind: str, exc: BaseException) -> None:
+        where = ""
+        tb = exc.__traceback__
+        while tb is not None:  # the innermost frame: the plug-in's own line
+            where = f" ({tb.tb_frame.f_code.co_filename}:{tb.tb_lineno})"
+            tb = tb.tb_next
+        if isinstance(exc, SyntaxError):
+            where = f" ({exc.filename}:{exc.lineno})"
+        super().__init__(
+            f"{kind} {path!r}: importing its module failed: {type(exc).__name__}: {exc}{where}"
+        )
+
+
 def import_object(path: str, *, kind: str = "object") -> object:
     """Imports ``"package.module:attribute"`` (attribute may be dotted)."""
     module_name, _, attr = path.partition(":")
@@ -186,10 +201,15 @@ def import_object(path: str, *, kind: str = "object") -> object:
         )
     try:
         obj: object = importlib.import_module(module_name)
-    except ImportError as exc:
-        raise RegistryError(
-            f"cannot import module {module_name!r} for {kind} {path!r}: {exc}"
-        ) from exc
+    except ModuleNotFoundError as exc:
+        if exc.name is not None and module_name.startswith(exc.name):
+            raise RegistryError(
+                f"cannot import module {module_name!r} for {kind} {path!r}: {exc}; it must be "
+                "an installed package, on PYTHONPATH, or beside the scenario file"
+            ) from exc
+        raise PluginError(path, kind, exc) from exc
+    except (Exception, SystemExit) as exc:  # the plug-in's own code failed at import
+        raise PluginError(path, kind, exc) from exc
     for part in attr.split("."):
         try:
             obj = getattr(obj, part)

@@ -23,6 +23,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from evonas.core.errors import UserError
 from evonas.core.registry import Registry
 
 DEBIAN_FASHION_MNIST = Path("/usr/share/datasets/fashion-mnist")
@@ -34,7 +35,7 @@ FASHION_FILES = {
 }
 
 
-class DataNotFoundError(FileNotFoundError):
+class DataNotFoundError(UserError, FileNotFoundError):
     """A dataset's files were not found; the message says where to put or get them."""
 
 
@@ -171,11 +172,15 @@ def read_idx(path: Path) -> torch.Tensor:
 
 
 def find_fashion_mnist(root: str | os.PathLike[str] | None = None) -> Path | None:
-    """The folder holding the four Fashion-MNIST IDX ``.gz`` files, looked for in order:
-    ``root``, ``$EVONAS_DATA``, the Debian package's ``/usr/share/datasets/fashion-mnist``.
-    Each may hold the files directly or under ``fashion-mnist/`` or ``FashionMNIST/raw/``."""
-    roots = [Path(p) for p in (root, os.environ.get("EVONAS_DATA")) if p]
-    roots.append(DEBIAN_FASHION_MNIST)
+    """The folder holding the four Fashion-MNIST IDX ``.gz`` files: under ``root`` only,
+    when given (a typo must not silently train on other data); else ``$EVONAS_DATA``, then
+    the Debian package's ``/usr/share/datasets/fashion-mnist``. Each may hold the files
+    directly or under ``fashion-mnist/`` or ``FashionMNIST/raw/``."""
+    if root:
+        roots = [Path(root)]
+    else:
+        roots = [Path(p) for p in (os.environ.get("EVONAS_DATA"),) if p]
+        roots.append(DEBIAN_FASHION_MNIST)
     for root in roots:
         for folder in (root, root / "fashion-mnist", root / "FashionMNIST" / "raw"):
             if all((folder / f).is_file() for f in FASHION_FILES.values()):
@@ -196,19 +201,21 @@ def load_fashion_mnist(
     if folder is None and download:
         folder = _download_fashion_mnist(root)
     if folder is None:
-        tried = [str(p) for p in (root, os.environ.get("EVONAS_DATA")) if p]
-        raise DataNotFoundError(
-            "Fashion-MNIST not found"
-            + (
-                f" (looked in {', '.join(tried)} and {DEBIAN_FASHION_MNIST})"
-                if tried
-                else f" (looked in {DEBIAN_FASHION_MNIST})"
+        if root:
+            raise DataNotFoundError(
+                f"data.root = {str(root)!r}: no Fashion-MNIST files there (expected "
+                f"{', '.join(FASHION_FILES.values())} in it, or in its fashion-mnist/ or "
+                "FashionMNIST/raw/ folder); fix the path, or remove data.root to use "
+                "$EVONAS_DATA or the Debian package's copy"
             )
-            + ". Do one of: install the Debian package 'dataset-fashion-mnist' "
-            "(sudo apt-get install dataset-fashion-mnist); pass a data directory holding "
-            f"{', '.join(FASHION_FILES.values())} (--data-dir or data.root in the scenario); "
-            "set EVONAS_DATA to such a directory; or, on a machine that is online, allow the "
-            "torchvision download (data.download = true)."
+        tried = [str(p) for p in (os.environ.get("EVONAS_DATA"),) if p]
+        raise DataNotFoundError(
+            f"Fashion-MNIST not found (looked in {', '.join([*tried, str(DEBIAN_FASHION_MNIST)])})"
+            ". Do one of: install the Debian package 'dataset-fashion-mnist' "
+            "(sudo apt-get install dataset-fashion-mnist); set data.root in the scenario to a "
+            f"directory holding {', '.join(FASHION_FILES.values())}; set EVONAS_DATA to such a "
+            "directory; or, on a machine that is online, allow the torchvision download "
+            "(data.download = true)."
         )
     files = {k: read_idx(folder / f) for k, f in FASHION_FILES.items()}
     split.setdefault("flip", True)
@@ -248,7 +255,7 @@ def load_cifar10(
     except RuntimeError as exc:
         raise DataNotFoundError(
             f"CIFAR-10 not found under {root} ({exc}). Put torchvision's "
-            "'cifar-10-batches-py' folder there (--data-dir / data.root or EVONAS_DATA), "
+            "'cifar-10-batches-py' folder there (data.root in the scenario, or EVONAS_DATA), "
             "or allow the download on a machine that is online (data.download = true)."
         ) from None
 

@@ -11,6 +11,7 @@ import math
 import traceback
 from collections.abc import Sequence
 
+from evonas.core.deadline import CandidateTimeout, deadline
 from evonas.core.individual import (
     Candidate,
     Individual,
@@ -38,6 +39,7 @@ class Scorer:
         input_shape: tuple[int, int, int],
         num_classes: int,
         cache: dict[str, dict[str, float]] | None = None,
+        time_limit: float | None = None,
     ) -> None:
         if not objectives:
             raise ValueError("a search needs at least one objective")
@@ -49,6 +51,7 @@ class Scorer:
         self.input_shape = input_shape
         self.num_classes = num_classes
         self.cache = dict(cache or {})
+        self.time_limit = time_limit  # seconds for one candidate's objectives
 
     @property
     def cheap_names(self) -> list[str]:
@@ -56,12 +59,16 @@ class Scorer:
 
     def cheap(self, genome: Genome) -> tuple[dict[str, float], bool]:
         """The cheap objectives of ``genome`` and whether they were computed just now (else
-        they came from the cache)."""
+        they came from the cache). Raises when an objective fails, hangs past the time limit
+        or gives a value that is not a finite number: that candidate fails."""
         cached = self.cache.get(genome.hash)
         if cached is not None and all(n in cached for n in self.cheap_names):
-            return {n: cached[n] for n in self.cheap_names}, False
+            values = {n: cached[n] for n in self.cheap_names}
+            if all(math.isfinite(v) for v in values.values()):
+                return values, False
         ctx = EvalContext(genome, self.input_shape, self.num_classes)
-        values = {o.name: float(o(ctx)) for o in self.objectives if o.cheap}
+        with deadline(self.time_limit, "its cheap objectives"):
+            values = {o.name: _finite(o, o(ctx)) for o in self.objectives if o.cheap}
         self.cache[genome.hash] = values
         return values, True
 
@@ -73,15 +80,15 @@ class Scorer:
         result = outcome if isinstance(outcome, TrainResult) else None
         details: dict[str, dict[str, object]] = {}
         if isinstance(outcome, BaseException):
-            objectives = self._failed()
-            status = Status.LOST if isinstance(outcome, WorkerLost) else Status.ERROR
+            objectives, status = self._failed(), _status(outcome)
             error: str | None = _one_line(outcome)
         else:
             try:
-                objectives, details = self._expensive(candidate, outcome)
+                with deadline(self.time_limit, "its objectives"):
+                    objectives, details = self._expensive(candidate, outcome)
                 status, error = outcome.status, outcome.error
-            except Exception as exc:  # a broken custom objective fails the candidate only
-                objectives, status, error = self._failed(), Status.ERROR, _one_line(exc)
+            except (Exception, SystemExit) as exc:  # a broken objective fails this one only
+                objectives, status, error = self._failed(), _status(exc), _one_line(exc)
         return Individual(
             id=ident,
             genome=candidate.genome,
@@ -108,11 +115,30 @@ class Scorer:
         )
         for o in self.objectives:
             if not o.cheap and result.ok:
-                values[o.name] = float(o(ctx))
+                values[o.name] = _finite(o, o(ctx))
             extra = o.details(ctx) if o.cheap else {}
             if extra:
                 details[o.name] = extra
         return values, details
+
+
+def _finite(objective: Objective, value: object) -> float:
+    """The value as a float; a value that is not a finite number fails the candidate."""
+    try:
+        number = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise ValueError(
+            f"objective {objective.name!r} returned {value!r}, not a number"
+        ) from None
+    if not math.isfinite(number):
+        raise ValueError(f"objective {objective.name!r} returned {number}")
+    return number
+
+
+def _status(exc: BaseException) -> Status:
+    if isinstance(exc, CandidateTimeout):
+        return Status.TIMEOUT
+    return Status.LOST if isinstance(exc, WorkerLost) else Status.ERROR
 
 
 def _one_line(exc: BaseException) -> str:

@@ -23,7 +23,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from evonas.core.budget import Budget, Progress
-from evonas.core.individual import Candidate, Individual
+from evonas.core.individual import Candidate, Individual, TrainResult
 from evonas.core.observer import Observer
 from evonas.core.pareto import ParetoArchive
 from evonas.engine.children import ChildFactory
@@ -73,6 +73,7 @@ class Search:
         self.stop_reason: str | None = None
         self._pending: dict[int, tuple[Candidate, int]] = {}  # id -> (candidate, step)
         self._ready: deque[Individual] = deque()  # recorded results of a re-asked step
+        self._instant: deque[tuple[int, BaseException]] = deque()  # failed before training
         self._batch: list[Individual] = []
         self._redrive: dict[str, Individual] | None = None
         self._next_id = 0
@@ -96,10 +97,12 @@ class Search:
         return self.archive
 
     def next(self) -> None:
-        """One step: fill the free slots, then take one result (or stop)."""
+        """One step: fill the free slots, then take one result (or stop). When the
+        wall-clock budget is spent, work in flight is abandoned (a resume redoes it), so a
+        run ends within one candidate's time limit of its budget."""
         self._fill()
-        if not self._pending and not self._ready:
-            self.stop_reason = self.stop_reason or self.budget.reason(self._tick())
+        if self.budget.time_up(self._tick()) or (not self._pending and not self._ready):
+            self.stop_reason = self.stop_reason or self.budget.reason(self.progress)
             return
         individual = self._ready.popleft() if self._ready else self._collect()
         self._deliver(individual)
@@ -127,14 +130,22 @@ class Search:
         """Asks, makes and scores children, lets the strategy accept, submits; says whether
         anything was accepted."""
         made = self.children.make_all(self.strategy.ask(self._free()), extra)
+        scored, failed = [], []
         for c in made:
-            c.cheap = self._cheap(c)
-        accepted = self.strategy.accept(made)
+            try:
+                c.cheap = self._cheap(c)
+                scored.append(c)
+            except (Exception, SystemExit) as exc:  # fails this candidate, not the run
+                failed.append((c, exc))
+        accepted = self.strategy.accept(scored)
         for child in accepted:
             if self.budget.may_submit(self.progress, len(self._pending)):
                 self._submit(child)
+        for child, error in failed:
+            if self.budget.may_submit(self.progress, len(self._pending)):
+                self._submit(child, failure=error)
         self._release_redrive()
-        return bool(accepted)
+        return bool(accepted or failed)
 
     def _may_ask(self) -> bool:
         if not self.budget.may_submit(self._tick(), len(self._pending)):
@@ -158,7 +169,9 @@ class Search:
                 o.on_cheap(candidate.genome.hash, values)
         return values
 
-    def _submit(self, candidate: Candidate) -> None:
+    def _submit(self, candidate: Candidate, failure: BaseException | None = None) -> None:
+        """Starts training a candidate; one that ``failure`` already ended (its cheap
+        objectives failed) is recorded as failed without training."""
         step = self.strategy.step
         self.children.seen.add(candidate.genome.hash)
         recorded = (self._redrive or {}).pop(candidate.genome.hash, None)
@@ -166,6 +179,10 @@ class Search:
             self._ready.append(recorded)
             return
         ident = self._new_id()
+        if failure is not None:
+            self._pending[ident] = (candidate, step)
+            self._instant.append((ident, failure))
+            return
         seed = int(np.random.SeedSequence([self.seed, 1, ident]).generate_state(1)[0])
         teacher = None
         if candidate.parent_id is not None and candidate.state is not None:
@@ -175,7 +192,8 @@ class Search:
         self._pending[ident] = (candidate, step)
         for o in self.observers:
             o.on_submit(self, ident, candidate)
-        self.executor.submit(Job(ident, candidate, seed, teacher))
+        limit = self.budget.candidate_seconds
+        self.executor.submit(Job(ident, candidate, seed, teacher, limit))
 
     def _new_id(self) -> int:
         while self._next_id in self._used_ids:
@@ -185,9 +203,14 @@ class Search:
 
     def _collect(self) -> Individual:
         """Waits for a training job; scores and records it."""
-        job, outcome = self.executor.wait()
-        candidate, step = self._pending.pop(job.ident)
-        individual = self.scorer.individual(job.ident, candidate, outcome, step)
+        outcome: TrainResult | BaseException
+        if self._instant:
+            ident, outcome = self._instant.popleft()
+        else:
+            job, outcome = self.executor.wait()
+            ident = job.ident
+        candidate, step = self._pending.pop(ident)
+        individual = self.scorer.individual(ident, candidate, outcome, step)
         state = outcome.state if individual.ok and not isinstance(outcome, BaseException) else None
         self.children.remember(individual.id, individual.genome, state)
         self._count(individual)

@@ -100,6 +100,7 @@ def surrogate_search(
     strategy by name, ``initial`` random initial networks (or these genomes), all
     registered morphisms, 120 evaluations unless ``budget`` says otherwise."""
     ev = evaluator or SurrogateEvaluator(seed=seed)
+    b = budget or Budget(evaluations=120)
     genomes = (
         initial_genomes(np.random.default_rng(seed), initial)
         if isinstance(initial, int)
@@ -118,8 +119,13 @@ def surrogate_search(
         strategy=get_strategy(strategy),
         executor=InProcessExecutor(ev),
         children=children,
-        scorer=Scorer([get_objective(o) for o in objectives], ev.input_shape, ev.num_classes),
-        budget=budget or Budget(evaluations=120),
+        scorer=Scorer(
+            [get_objective(o) for o in objectives],
+            ev.input_shape,
+            ev.num_classes,
+            time_limit=b.candidate_seconds,
+        ),
+        budget=b,
         seed=seed,
         observers=observers,
         history=history,

@@ -22,6 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from types import TracebackType
 
+from evonas.core.deadline import deadline
 from evonas.core.evaluator import Evaluator
 from evonas.core.individual import Candidate, StateDict, TrainResult
 from evonas.core.registry import Registry
@@ -43,16 +44,19 @@ class Job:
     candidate: Candidate  # genome and inherited weights
     seed: int  # training seed (derived from the run seed and the id)
     teacher: tuple[Genome, StateDict] | None  # the parent, for distillation
+    time_limit: float | None = None  # seconds; past it the job ends as a CandidateTimeout
 
 
 Outcome = TrainResult | BaseException
 
 
 def run_job(evaluator: Evaluator, job: Job) -> Outcome:
-    """Trains one job; an exception is returned, not raised (the candidate fails, not the run)."""
+    """Trains one job within its time limit; an exception (``SystemExit`` from a plug-in
+    included) is returned, not raised: the candidate fails, not the run."""
     try:
-        return evaluator.evaluate(job.candidate, job.seed, job.teacher)
-    except Exception as exc:
+        with deadline(job.time_limit, f"training candidate {job.ident}"):
+            return evaluator.evaluate(job.candidate, job.seed, job.teacher)
+    except (Exception, SystemExit) as exc:
         return exc
 
 

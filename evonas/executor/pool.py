@@ -16,12 +16,14 @@ from __future__ import annotations
 import contextlib
 import multiprocessing as mp
 import os
+import time
 import traceback
 from collections import deque
 from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
 from typing import Any
 
+from evonas.core.deadline import CandidateTimeout
 from evonas.executor.base import (
     EvaluatorFactory,
     Executor,
@@ -34,8 +36,11 @@ from evonas.executor.base import (
 
 
 def _worker_main(conn: Connection, factory: EvaluatorFactory, threads: int) -> None:
+    import signal
+
     import torch
 
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the driver's: it closes the pool
     torch.set_num_threads(threads)
     try:
         evaluator = factory()
@@ -61,6 +66,7 @@ class _Worker:
     process: Any  # multiprocessing Process (spawn context)
     conn: Connection
     job: Job | None = None
+    started: float = 0.0  # when the job was sent (time.monotonic)
 
 
 @register_executor("pool")
@@ -117,6 +123,7 @@ class LocalPoolExecutor(Executor):
                     self._queue.appendleft(job)
                     continue
                 w.job = job
+                w.started = time.monotonic()
 
     def wait(self) -> tuple[Job, Outcome]:
         while True:
@@ -125,7 +132,13 @@ class LocalPoolExecutor(Executor):
             busy = [w for w in self._workers if w.job is not None]
             if not busy:
                 raise RuntimeError("wait() with no submitted job")
-            ready = wait([w.conn for w in busy] + [w.process.sentinel for w in busy])
+            overdue = self._overdue(busy)
+            if overdue is not None:
+                return overdue
+            ready = wait(
+                [w.conn for w in busy] + [w.process.sentinel for w in busy],
+                timeout=self._next_deadline(busy),
+            )
             for w in busy:
                 if w.conn in ready:
                     try:
@@ -143,6 +156,37 @@ class LocalPoolExecutor(Executor):
                     return job, outcome
                 if w.process.sentinel in ready:
                     self._lost(w)
+
+    @staticmethod
+    def _kill_after(job: Job) -> float | None:
+        """The worker's own timer ends a Python-level hang at the limit; a call stuck in C
+        code is ended here, a little later, by killing the worker."""
+        return None if job.time_limit is None else job.time_limit * 1.1 + 5.0
+
+    def _next_deadline(self, busy: list[_Worker]) -> float | None:
+        left = [
+            w.started + limit - time.monotonic()
+            for w in busy
+            if w.job is not None and (limit := self._kill_after(w.job)) is not None
+        ]
+        return max(0.0, min(left)) if left else None
+
+    def _overdue(self, busy: list[_Worker]) -> tuple[Job, Outcome] | None:
+        for w in busy:
+            limit = self._kill_after(w.job) if w.job is not None else None
+            if w.job is not None and limit is not None and time.monotonic() - w.started > limit:
+                job = w.job
+                w.job = None
+                w.process.kill()
+                w.process.join(timeout=5)
+                w.conn.close()
+                self._workers[self._workers.index(w)] = self._spawn()
+                self._dispatch()
+                return job, CandidateTimeout(
+                    f"candidate {job.ident} ran past its time limit of {job.time_limit:g} s "
+                    "(its worker process was killed)"
+                )
+        return None
 
     def _lost(self, w: _Worker) -> None:
         """A worker died: replace it; retry its job once, then report it as failed."""

@@ -13,9 +13,12 @@ the candidate is recorded as failed. Ray is an optional extra: ``pip install evo
 
 from __future__ import annotations
 
+import time
 import uuid
 from typing import Any
 
+from evonas.core.deadline import CandidateTimeout
+from evonas.core.errors import UserError
 from evonas.core.evaluator import Evaluator
 from evonas.executor.base import (
     EvaluatorFactory,
@@ -32,11 +35,15 @@ from evonas.executor.base import (
 _EVALUATORS: dict[str, Evaluator] = {}
 
 
+class RayMissing(UserError, ImportError):
+    """The Ray executor was asked for where Ray is not installed."""
+
+
 def import_ray() -> Any:
     try:
         import ray
     except ImportError:
-        raise ImportError("the 'ray' executor needs Ray: pip install 'evonas[ray]'") from None
+        raise RayMissing("the 'ray' executor needs Ray: pip install 'evonas[ray]'") from None
     return ray
 
 
@@ -91,17 +98,35 @@ class RayExecutor(Executor):
         self._factory_ref = ray.put(factory)
         self._key = uuid.uuid4().hex  # names this executor's evaluator in the workers' cache
         self._running: dict[Any, Job] = {}
+        self._submitted: dict[int, float] = {}  # job id -> time.monotonic() at submission
 
     def submit(self, job: Job) -> None:
         # the job (child and teacher weights) goes through the object store
         ref = self._task.remote(self._factory_ref, self._key, self._ray.put(job))
         self._running[ref] = job
+        self._submitted[job.ident] = time.monotonic()
 
     def wait(self) -> tuple[Job, Outcome]:
         ray = self._ray
         if not self._running:
             raise RuntimeError("wait() with no submitted job")
-        (ready,), _ = ray.wait(list(self._running), num_returns=1)
+        while True:
+            ready_refs, _ = ray.wait(list(self._running), num_returns=1, timeout=self._wait_s())
+            if ready_refs:
+                break
+            for ref, job in list(self._running.items()):
+                limit = job.time_limit
+                if (
+                    limit is not None
+                    and time.monotonic() - self._submitted[job.ident] > limit * 1.1 + 5
+                ):
+                    ray.cancel(ref, force=True)
+                    del self._running[ref]
+                    return job, CandidateTimeout(
+                        f"candidate {job.ident} ran past its time limit of {limit:g} s "
+                        "(its Ray task was cancelled)"
+                    )
+        (ready,) = ready_refs
         job = self._running.pop(ready)
         try:
             return job, ray.get(ready)
@@ -113,6 +138,14 @@ class RayExecutor(Executor):
             ray.exceptions.RayError,
         ) as exc:
             return job, WorkerLost(f"Ray lost the worker training candidate {job.ident}: {exc}")
+
+    def _wait_s(self) -> float | None:
+        left = [
+            self._submitted[j.ident] + j.time_limit * 1.1 + 5 - time.monotonic()
+            for j in self._running.values()
+            if j.time_limit is not None
+        ]
+        return max(0.0, min(left)) if left else None
 
     def close(self) -> None:
         for ref in list(self._running):

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from evonas.core.pareto import ParetoArchive, minimised_matrix, non_dominated
+from evonas.record.run_record import RecordError
 
 if TYPE_CHECKING:
     from evonas.record.run import Run
@@ -58,7 +59,7 @@ def plot_run(run: Run, out: Path | None = None) -> list[Path]:
     history = run.history()
     ok = [i for i in history if i.ok]
     if not ok:
-        raise ValueError(f"run {run.dir} has no successful evaluation to plot yet")
+        raise RecordError(f"run {run.dir} has no successful evaluation to plot yet")
     front = run.pareto_front()
     files = _pairwise(run, ok, front, out)
     if len(run.objectives) >= 3:
@@ -234,7 +235,7 @@ def plot_compare(runs: Sequence[Run], out: Path) -> list[Path]:
     names = [o.name for o in runs[0].objectives]
     for r in runs[1:]:
         if [o.name for o in r.objectives] != names:
-            raise ValueError(
+            raise RecordError(
                 f"cannot compare {r.dir}: objectives {[o.name for o in r.objectives]} "
                 f"differ from {runs[0].dir}'s {names}"
             )

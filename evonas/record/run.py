@@ -145,7 +145,9 @@ class Run:
         for ind in self.history():
             if ind.id == ident:
                 return ind
-        raise KeyError(f"run {self.dir} has no candidate {ident}")
+        known = self.history()
+        span = f"ids {known[0].id}..{known[-1].id}" if known else "no candidates yet"
+        raise RecordError(f"run {self.dir} has no candidate {ident} ({span})")
 
     def model(self, ident: int) -> GenomeNet:
         """Candidate ``ident``'s network with its trained weights, in eval mode, on the CPU."""

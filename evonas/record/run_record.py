@@ -19,12 +19,15 @@ killed at any moment leaves either the old or the new version, never half of one
 
 from __future__ import annotations
 
+import contextlib
 import csv
+import fcntl
 import io
 import json
 import os
 import platform
 import sys
+import time
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -32,18 +35,25 @@ from typing import Any
 import torch
 
 from evonas._version import __version__
+from evonas.core.errors import UserError
 from evonas.core.individual import Individual, StateDict
 from evonas.core.observer import Observer, SearchState
 from evonas.core.pareto import ObjectiveInfo
+from evonas.space.genome import GenomeError
 
 EVENTS = "events.jsonl"
 CHEAP = "cheap.jsonl"
 PARETO = "pareto.csv"
 STOP = "stop.json"
+LOCK = ".lock"
 
 
-class RecordError(RuntimeError):
+class RecordError(UserError, RuntimeError):
     """A run directory that cannot be read as a run record."""
+
+
+class RunInUse(RecordError):
+    """Another process holds the run directory."""
 
 
 def atomic_write_bytes(path: Path, data: bytes) -> None:
@@ -85,10 +95,50 @@ class RunRecord(Observer):
     def __init__(self, directory: str | os.PathLike[str]) -> None:
         self.dir = Path(directory)
         self.weights_dir = self.dir / "weights"
+        self._lock: int | None = None
+
+    # --- one process at a time ------------------------------------------------------------
+    @contextlib.contextmanager
+    def locked(self, *, create: bool = False) -> Iterator[RunRecord]:
+        """Holds the run directory's lock (an OS file lock on ``.lock``, released when the
+        process ends, however it ends) for as long as the block runs; another process gets
+        a :class:`RunInUse` naming the holder. Leftover temporary files of a process that
+        died are removed once the lock is held."""
+        if create:
+            try:
+                self.dir.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise RecordError(f"cannot create the run directory {self.dir}: {exc}") from None
+        elif not self.dir.is_dir():
+            raise RecordError(f"{self.dir} is not a run directory (no such directory)")
+        fd = os.open(self.dir / LOCK, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.read(fd, 200).decode(errors="replace").strip() or "another process"
+            os.close(fd)
+            raise RunInUse(f"{self.dir} is in use by {holder}; wait for it to finish") from None
+        os.ftruncate(fd, 0)
+        os.write(fd, f"process {os.getpid()} since {time.strftime('%Y-%m-%d %H:%M:%S')}".encode())
+        self._lock = fd
+        try:
+            self._remove_temporary_files()
+            yield self
+        finally:
+            self._lock = None
+            os.close(fd)  # releases the lock
+
+    def _remove_temporary_files(self) -> None:
+        for folder in (self.dir, self.weights_dir):
+            if folder.is_dir():
+                for tmp in folder.glob(".*.tmp*"):
+                    tmp.unlink(missing_ok=True)
 
     # --- writing ------------------------------------------------------------------------
     def create(self, config: dict[str, Any], env: dict[str, Any]) -> None:
-        """Starts a new run directory; refuses to overwrite an existing run."""
+        """Starts a new run directory (hold :meth:`locked` first); refuses to overwrite an
+        existing run. The journal is created last: a directory without it is no run yet,
+        so a creation that failed half-way (a full disk) does not block the next one."""
         if (self.dir / EVENTS).exists():
             raise RecordError(
                 f"{self.dir} already holds a run (events.jsonl exists); "
@@ -186,41 +236,54 @@ class RunRecord(Observer):
         path = self.dir / EVENTS
         if not path.exists():
             raise RecordError(f"{self.dir} is not a run directory (no {EVENTS})")
-        lines = path.read_text(encoding="utf-8").splitlines()
+        if not path.is_file():
+            raise RecordError(f"{self.dir} is not a run directory ({EVENTS} is not a file)")
+        lines = path.read_bytes().splitlines()
         for number, line in enumerate(lines, start=1):
             if not line.strip():
                 continue
             try:
-                yield Individual.from_dict(json.loads(line))
-            except (json.JSONDecodeError, KeyError, ValueError) as exc:
+                yield Individual.from_dict(json.loads(line.decode("utf-8")))
+            except (ValueError, KeyError, TypeError, AttributeError, GenomeError) as exc:
                 if number == len(lines):
-                    return
-                raise RecordError(f"{path}:{number}: damaged event ({exc})") from None
+                    return  # a torn last line: the run was killed while writing it
+                raise RecordError(
+                    f"{path}:{number}: damaged event ({type(exc).__name__}: {exc}); remove "
+                    "this line and the ones after it to resume from the last good state"
+                ) from None
 
     def event_lines(self) -> int:
         """Non-empty lines of the journal (a torn last line included)."""
         path = self.dir / EVENTS
-        return sum(1 for line in path.read_text(encoding="utf-8").splitlines() if line.strip())
+        return sum(1 for line in path.read_bytes().splitlines() if line.strip())
 
     def cheap_cache(self) -> dict[str, dict[str, float]]:
         """Recorded cheap objectives by genome hash (a torn line is ignored)."""
         path = self.dir / CHEAP
         out: dict[str, dict[str, float]] = {}
         if path.exists():
-            for line in path.read_text(encoding="utf-8").splitlines():
-                try:
-                    entry = json.loads(line)
-                except json.JSONDecodeError:
+            for line in path.read_bytes().splitlines():
+                try:  # a line that is not what this file holds is measured again
+                    entry = json.loads(line.decode("utf-8"))
+                    values = {str(k): float(v) for k, v in entry["values"].items()}
+                    out[str(entry["hash"])] = values
+                except (ValueError, KeyError, TypeError, AttributeError):
                     continue
-                out[entry["hash"]] = {k: float(v) for k, v in entry["values"].items()}
         return out
 
     def config(self) -> dict[str, Any]:
         path = self.dir / "config.json"
+        if not self.dir.is_dir():
+            raise RecordError(f"{self.dir} is not a run directory (not a directory)")
         try:
-            return dict(json.loads(path.read_text(encoding="utf-8")))
+            data = json.loads(path.read_bytes().decode("utf-8"))
         except FileNotFoundError:
             raise RecordError(f"{self.dir} is not a run directory (no config.json)") from None
+        except (OSError, ValueError) as exc:
+            raise RecordError(f"{path} is damaged ({type(exc).__name__}: {exc})") from None
+        if not isinstance(data, dict):
+            raise RecordError(f"{path} is damaged (holds {type(data).__name__}, not a table)")
+        return data
 
 
 def _append_line(path: Path, line: str) -> None:

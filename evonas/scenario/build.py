@@ -11,6 +11,7 @@ when its signature names them.
 from __future__ import annotations
 
 import functools
+import inspect
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, fields
 from typing import Any
@@ -21,17 +22,18 @@ from evonas.core.config import SpaceLimits
 from evonas.core.individual import Individual
 from evonas.core.observer import Observer, WeightBacking
 from evonas.core.registry import RegistryError, accepted_params
-from evonas.data.datasets import DATASETS, TaskData
+from evonas.data.datasets import DATASETS, TaskData, make_task
 from evonas.engine.children import ChildFactory
 from evonas.engine.evaluator import TrainingEvaluator
 from evonas.engine.scorer import Scorer
 from evonas.engine.search import Search
 from evonas.engine.weights import WeightStore
 from evonas.executor.base import EXECUTORS, Executor
+from evonas.model.builder import count_params
 from evonas.morphism.base import MORPHISMS, Morphism
 from evonas.objectives.base import Objective, get_objective
 from evonas.scenario.parse import add_import_path, scenario_from_dict, scenario_to_dict
-from evonas.scenario.schema import ExecutorConfig, Scenario, ScenarioError
+from evonas.scenario.schema import DataConfig, ExecutorConfig, Scenario, ScenarioError
 from evonas.space.genome import Genome
 from evonas.space.sampler import initial_genomes
 from evonas.strategy.base import Strategy, get_strategy
@@ -84,10 +86,14 @@ def _parts(s: Scenario) -> Parts:
         )
         for i, o in enumerate(s.objectives)
     ]
+    names = [o.name for o in objectives]
+    if len(set(names)) != len(names):
+        raise ScenarioError(f"objectives: two entries name the same objective: {names}")
     device = _resolve("device", lambda: resolve_device(s.device))
     for i, obj in enumerate(objectives):
         _resolve(f"objectives[{i}] ({obj.name!r})", functools.partial(obj.check_device, device))
-    _resolve("data.dataset", lambda: DATASETS.resolve(s.data.dataset))
+    loader = _resolve("data.dataset", lambda: DATASETS.resolve(s.data.dataset))
+    _check_data_keys(loader, s)
     executor = _resolve("executor.kind", lambda: EXECUTORS.resolve(s.executor.kind))
     _resolve("executor", lambda: _executor_options(executor, s.executor))
     rng = np.random.default_rng(np.random.SeedSequence([s.seed, 2]))
@@ -100,7 +106,74 @@ def _parts(s: Scenario) -> Parts:
             base_channels=s.space.initial_channels,
         ),
     )
+    for i, genome in enumerate(initial):
+        widest = max(genome.channels.values())
+        problem = s.space.limits.violation(len(genome), widest, None)
+        if problem is not None:
+            raise ScenarioError(
+                f"space: initial network {i} ({genome.short_summary()}) has {problem}"
+            )
     return Parts(strategy, morphisms, objectives, initial, executor)
+
+
+SPLIT_KEYS = {"val_fraction", "train_fraction", "resolution", "seed"}  # set by [data] keys
+
+
+def _check_data_keys(loader: Any, s: Scenario) -> None:
+    """``data.options`` keys the loader does not declare, and ``root``/``download`` set for a
+    loader that does not take them, are errors. A loader declares by its signature; one
+    taking ``**split`` (as the built-ins do) also takes :func:`make_task`'s split options;
+    one whose signature cannot be read is not checked."""
+    named = _named_params(loader)
+    if named is None:
+        return
+    if _has_var_keyword(loader):
+        named |= (_named_params(make_task) or set()) - {"name", "train", "test"}
+    for key in ("root", "download"):
+        value, default = getattr(s.data, key), getattr(DataConfig, key)
+        if key not in named and value != default:
+            raise ScenarioError(f"data.{key}: dataset {s.data.dataset!r} does not take {key!r}")
+    own = SPLIT_KEYS | {"root", "download"}
+    for key in s.data.options:
+        if key in own:
+            raise ScenarioError(f"data.options.{key}: set it as data.{key}, not in data.options")
+        if key not in named:
+            raise ScenarioError(
+                f"data.options.{key}: dataset {s.data.dataset!r} has no option {key!r}; "
+                f"valid: {', '.join(sorted(named - own)) or 'none'}"
+            )
+
+
+def _named_params(fn: Any) -> set[str] | None:
+    """The keyword names a function spells out (``**kwargs`` aside); None if unreadable."""
+    try:
+        params = inspect.signature(fn).parameters.values()
+    except (TypeError, ValueError):
+        return None
+    kinds = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
+    return {p.name for p in params if p.kind in kinds}
+
+
+def _has_var_keyword(fn: Any) -> bool:
+    try:
+        params = inspect.signature(fn).parameters.values()
+    except (TypeError, ValueError):
+        return False
+    return any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params)
+
+
+def check_initial_sizes(s: Scenario, parts: Parts, data: TaskData) -> None:
+    """Initial networks over ``space.max_params`` (known once the data's shapes are)."""
+    if s.space.max_params is None:
+        return
+    for i, genome in enumerate(parts.initial):
+        params = count_params(genome, data.input_shape, data.num_classes)
+        if params > s.space.max_params:
+            raise ScenarioError(
+                f"space: initial network {i} ({genome.short_summary()}) has {params} "
+                f"parameters > space.max_params = {s.space.max_params}; raise the limit or "
+                "lower space.initial_channels"
+            )
 
 
 def _morphism(name: str, s: Scenario) -> Morphism:
@@ -147,13 +220,14 @@ def load_data(s: Scenario) -> TaskData:
         "seed": s.seed,
         **d.options,
     }
-    named = accepted_params(loader) or set()
-    for key, value, default in (("root", d.root, None), ("download", d.download, False)):
+    named = _named_params(loader) or set()
+    for key, value in (("root", d.root), ("download", d.download)):
         if key in named:
             kwargs[key] = value
-        elif value != default:
-            raise ScenarioError(f"data.{key}: dataset {d.dataset!r} does not take {key!r}")
-    return DATASETS.create(loader, **kwargs)
+    try:
+        return DATASETS.create(loader, **kwargs)
+    except (ValueError, TypeError) as exc:  # the loader's own check of its options
+        raise ScenarioError(f"data: dataset {d.dataset!r}: {exc}") from None
 
 
 @dataclass(frozen=True)
@@ -214,7 +288,7 @@ def build_search(
         strategy=parts.strategy,
         executor=make_executor(s, parts, data, import_paths),
         children=children,
-        scorer=Scorer(parts.objectives, shape, classes, cheap_cache),
+        scorer=Scorer(parts.objectives, shape, classes, cheap_cache, s.budget.candidate_seconds),
         budget=s.budget,
         seed=s.seed,
         observers=observers,

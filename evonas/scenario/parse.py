@@ -27,13 +27,26 @@ def load_scenario(
     (``energy.py``) can be named as ``"energy:attribute"``.
     """
     path = Path(path)
-    add_import_path(path.resolve().parent)
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        text = path.read_bytes().decode("utf-8")
     except FileNotFoundError:
         raise ScenarioError(f"{path}: no such scenario file") from None
+    except IsADirectoryError:
+        raise ScenarioError(f"{path}: is a directory, not a scenario file (.toml)") from None
+    except UnicodeDecodeError:
+        raise ScenarioError(f"{path}: not a text file (a scenario is TOML, UTF-8)") from None
+    except OSError as exc:
+        raise ScenarioError(f"{path}: cannot be read ({exc.strerror})") from None
+    try:
+        data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ScenarioError(f"{path}: not valid TOML: {exc}") from None
+    if not data:
+        raise ScenarioError(
+            f"{path}: the scenario is empty; set at least [budget] and [[objectives]] "
+            "(see scenarios/quick.toml)"
+        )
+    add_import_path(path.resolve().parent)
     data.setdefault("name", path.stem)
     for dotted, value in (overrides or {}).items():
         table = data

@@ -7,6 +7,7 @@ its documentation; ranges are checked in ``__post_init__``.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -14,6 +15,8 @@ from evonas.core.budget import Budget
 from evonas.core.config import ConfigError, SpaceLimits
 from evonas.core.config import check as _check
 from evonas.trainer.settings import TrainSettings
+
+NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
 
 
 class ScenarioError(ConfigError):
@@ -49,7 +52,7 @@ class SpaceConfig(SpaceLimits):
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        _check(self.initial >= 1, "space.initial", "must be >= 1")
+        _check(1 <= self.initial <= 200, "space.initial", f"must lie in 1..200, got {self.initial}")
         lo, hi = self.initial_stages
         _check(1 <= lo <= hi, "space.initial_stages", "must be [low, high] with 1 <= low <= high")
         _check(
@@ -109,7 +112,12 @@ class ExecutorConfig:
     threads_per_worker: int | None = None  # pool: torch threads per worker (default cores/workers)
 
     def __post_init__(self) -> None:
-        _check(self.workers >= 1, "executor.workers", "must be >= 1")
+        _check(self.workers >= 1, "executor.workers", f"must be >= 1, got {self.workers}")
+        _check(
+            self.threads_per_worker is None or self.threads_per_worker >= 1,
+            "executor.threads_per_worker",
+            f"must be >= 1, got {self.threads_per_worker}",
+        )
         _check(
             self.gpus_per_task >= 0 and self.cpus_per_task > 0,
             "executor",
@@ -138,8 +146,13 @@ class Scenario:
 
     def __post_init__(self) -> None:
         _check(
-            bool(self.name) and "/" not in self.name, "name", "must be a non-empty name without '/'"
+            bool(NAME.fullmatch(self.name)) and self.name not in (".", ".."),
+            "name",
+            f"{self.name!r} is not a plain name: use letters, digits, '.', '_' and '-', "
+            "starting with a letter or digit (it names the run directory)",
         )
+        _check(0 <= self.seed < 2**63, "seed", f"must lie in 0..2**63-1, got {self.seed}")
+        _check(bool(self.device.strip()), "device", "must be auto, cpu, cuda, cuda:N or mps")
         _check(bool(self.objectives), "objectives", "list at least one objective")
         names = [o.name for o in self.objectives]
         _check(len(set(names)) == len(names), "objectives", f"names must be unique, got {names}")

@@ -61,10 +61,18 @@ def test_missing_data_says_what_to_do(tmp_path: Path, monkeypatch: pytest.Monkey
     monkeypatch.setenv("EVONAS_DATA", str(tmp_path / "nowhere"))
     monkeypatch.setattr("evonas.data.datasets.DEBIAN_FASHION_MNIST", tmp_path / "no-debian")
     with pytest.raises(DataNotFoundError) as err:
-        load_fashion_mnist(tmp_path / "empty")
+        load_fashion_mnist()
     text = str(err.value)
-    for hint in ("dataset-fashion-mnist", "EVONAS_DATA", "data.download", str(tmp_path / "empty")):
+    for hint in ("dataset-fashion-mnist", "EVONAS_DATA", "data.download", "data.root"):
         assert hint in text
+
+
+def test_a_data_root_that_is_wrong_is_not_replaced_by_another_copy(
+    tmp_path: Path, fake_fashion: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("EVONAS_DATA", str(fake_fashion))  # a copy exists elsewhere
+    with pytest.raises(DataNotFoundError, match=r"data.root = '.*empty': no Fashion-MNIST"):
+        load_fashion_mnist(tmp_path / "empty")
 
 
 def test_split_is_seeded_and_disjoint() -> None:

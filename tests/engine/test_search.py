@@ -201,7 +201,7 @@ def test_inheritance_switch_trains_children_from_scratch() -> None:
     "make, message",
     [
         (lambda: Budget(), "set at least one of evaluations, minutes, epochs"),
-        (lambda: Budget(evaluations=0), "budget.evaluations: must be > 0"),
+        (lambda: Budget(evaluations=0), "budget.evaluations: must be a finite number > 0"),
         (lambda: SpaceLimits(max_nodes=2), "space.max_nodes: must be >= 3"),
     ],
 )
