@@ -20,14 +20,13 @@ from evonas.core.budget import Budget, Progress
 from evonas.core.errors import UserError
 from evonas.core.individual import Individual
 from evonas.core.observer import Observer
-from evonas.core.registry import RegistryError
 from evonas.data.datasets import TaskData
 from evonas.model.builder import build_model
 from evonas.record.run import Run, RunConfig, TaskInfo, load_run
 from evonas.record.run_record import RecordError, RunRecord, environment
 from evonas.scenario.build import Parts, build_search, check_initial_sizes, load_data, resolve
 from evonas.scenario.parse import add_import_path, load_scenario
-from evonas.scenario.schema import Scenario
+from evonas.scenario.schema import Scenario, ScenarioError
 from evonas.trainer.trainer import resolve_device
 
 
@@ -122,10 +121,10 @@ def _prepare(
     limits: everything that can fail on bad input, before anything is written."""
     try:
         parts = resolve(s, source)
-    except RegistryError as exc:
-        if config is not None and config.import_paths:
+    except ScenarioError as exc:
+        if config is not None and config.import_paths and "cannot import module" in str(exc):
             folders = ", ".join(config.import_paths)
-            raise RegistryError(
+            raise ScenarioError(
                 f"{exc}. When the run started, its plug-ins were imported from {folders}; "
                 "if you trust that folder's code, resume with --import-path FOLDER"
             ) from None

@@ -1,0 +1,50 @@
+"""Plug-ins that hang or fail on purpose, importable by worker processes."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from evonas.core import Candidate, StateDict, TrainResult
+from evonas.engine import SurrogateEvaluator
+from evonas.objectives import EvalContext
+from evonas.space import Genome
+
+
+def odd(genome: Genome) -> bool:
+    return int(genome.hash[:8], 16) % 2 == 1
+
+
+@dataclass
+class HangingTrainer(SurrogateEvaluator):
+    """The surrogate, but training hangs for every other architecture."""
+
+    def evaluate(
+        self, candidate: Candidate, seed: int, teacher: tuple[Genome, StateDict] | None
+    ) -> TrainResult:
+        if odd(candidate.genome):
+            while True:
+                time.sleep(0.05)
+        return super().evaluate(candidate, seed, teacher)
+
+
+def hanging_objective(ctx: EvalContext) -> float:
+    """An expensive objective that never returns for every other architecture."""
+    if odd(ctx.genome):
+        while True:
+            time.sleep(0.05)
+    return 1.0
+
+
+def nan_for_odd(ctx: EvalContext) -> float:
+    return float("nan") if odd(ctx.genome) else float(len(ctx.genome))
+
+
+def raises_for_odd(ctx: EvalContext) -> float:
+    if odd(ctx.genome):
+        raise ZeroDivisionError("a bug in a plug-in")
+    return float(len(ctx.genome))
+
+
+def exits(ctx: EvalContext) -> float:
+    raise SystemExit(3)
