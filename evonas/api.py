@@ -114,9 +114,7 @@ def plugin_sources(scenario: Scenario) -> dict[str, str]:
     return out
 
 
-def _prepare(
-    s: Scenario, source: str, config: RunConfig | None = None
-) -> tuple[Parts, TaskData]:
+def _prepare(s: Scenario, source: str, config: RunConfig | None = None) -> tuple[Parts, TaskData]:
     """Resolves every plug-in, loads the data and checks the initial networks against the
     limits: everything that can fail on bad input, before anything is written."""
     try:
@@ -129,8 +127,11 @@ def _prepare(
                 "if you trust that folder's code, resume with --import-path FOLDER"
             ) from None
         raise
-    data = load_data(s)
-    check_initial_sizes(s, parts, data)
+    try:
+        data = load_data(s)
+    except ScenarioError as exc:
+        raise ScenarioError(f"{source}: {exc}") from None
+    check_initial_sizes(s, parts, data, source)
     return parts, data
 
 

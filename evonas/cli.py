@@ -14,6 +14,7 @@ import signal
 import sys
 import threading
 import time
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, TextIO
@@ -399,6 +400,10 @@ def cmd_list(args: argparse.Namespace) -> int:
     return 0
 
 
+def _warning(message: Warning | str, *args: object, **kwargs: object) -> None:
+    print(f"evonas: warning: {message}", file=sys.stderr)
+
+
 class Terminated(KeyboardInterrupt):
     """SIGTERM, handled like Ctrl-C: the run stops where it is and can be resumed."""
 
@@ -419,7 +424,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, _terminate)
     try:
-        return int(args.func(args))
+        with warnings.catch_warnings():
+            warnings.showwarning = _warning
+            return int(args.func(args))
     except UserError as exc:
         if debug:
             raise

@@ -127,9 +127,7 @@ def _finite(objective: Objective, value: object) -> float:
     try:
         number = float(value)  # type: ignore[arg-type]
     except (TypeError, ValueError):
-        raise ValueError(
-            f"objective {objective.name!r} returned {value!r}, not a number"
-        ) from None
+        raise ValueError(f"objective {objective.name!r} returned {value!r}, not a number") from None
     if not math.isfinite(number):
         raise ValueError(f"objective {objective.name!r} returned {number}")
     return number

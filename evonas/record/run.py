@@ -79,8 +79,10 @@ class RunConfig:
             )
         except ScenarioError:
             raise
-        except (KeyError, TypeError, ValueError) as exc:
-            raise RecordError(f"{source}: damaged run config ({exc!r})") from None
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise RecordError(
+                f"{source}: damaged run config ({type(exc).__name__}: {exc})"
+            ) from None
 
 
 @dataclass
@@ -147,7 +149,7 @@ class Run:
                 return ind
         known = self.history()
         span = f"ids {known[0].id}..{known[-1].id}" if known else "no candidates yet"
-        raise RecordError(f"run {self.dir} has no candidate {ident} ({span})")
+        raise RecordError(f"{self.dir}: no candidate {ident} ({span})")
 
     def model(self, ident: int) -> GenomeNet:
         """Candidate ``ident``'s network with its trained weights, in eval mode, on the CPU."""

@@ -225,7 +225,8 @@ class RunRecord(Observer):
         except FileNotFoundError:
             raise RecordError(f"weights of candidate {ident} are missing: {path}") from None
         except Exception as exc:
-            raise RecordError(f"weights file {path} is corrupted or truncated: {exc}") from None
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise RecordError(f"weights file {path} is corrupted or truncated ({first})") from None
         if not isinstance(state, dict):
             raise RecordError(f"weights file {path} does not hold a state dict")
         return state

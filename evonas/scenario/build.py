@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from evonas.core.config import SpaceLimits
+from evonas.core.errors import UserError
 from evonas.core.individual import Individual
 from evonas.core.observer import Observer, WeightBacking
 from evonas.core.registry import RegistryError, accepted_params
@@ -93,6 +94,11 @@ def _parts(s: Scenario) -> Parts:
     for i, obj in enumerate(objectives):
         _resolve(f"objectives[{i}] ({obj.name!r})", functools.partial(obj.check_device, device))
     loader = _resolve("data.dataset", lambda: DATASETS.resolve(s.data.dataset))
+    if not callable(loader):
+        raise ScenarioError(
+            f"data.dataset: {s.data.dataset!r} is not a loader function "
+            f"(it is a {type(loader).__name__})"
+        )
     _check_data_keys(loader, s)
     executor = _resolve("executor.kind", lambda: EXECUTORS.resolve(s.executor.kind))
     _resolve("executor", lambda: _executor_options(executor, s.executor))
@@ -162,7 +168,9 @@ def _has_var_keyword(fn: Any) -> bool:
     return any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params)
 
 
-def check_initial_sizes(s: Scenario, parts: Parts, data: TaskData) -> None:
+def check_initial_sizes(
+    s: Scenario, parts: Parts, data: TaskData, source: str = "scenario"
+) -> None:
     """Initial networks over ``space.max_params`` (known once the data's shapes are)."""
     if s.space.max_params is None:
         return
@@ -170,7 +178,7 @@ def check_initial_sizes(s: Scenario, parts: Parts, data: TaskData) -> None:
         params = count_params(genome, data.input_shape, data.num_classes)
         if params > s.space.max_params:
             raise ScenarioError(
-                f"space: initial network {i} ({genome.short_summary()}) has {params} "
+                f"{source}: space: initial network {i} ({genome.short_summary()}) has {params} "
                 f"parameters > space.max_params = {s.space.max_params}; raise the limit or "
                 "lower space.initial_channels"
             )
@@ -225,9 +233,15 @@ def load_data(s: Scenario) -> TaskData:
         if key in named:
             kwargs[key] = value
     try:
-        return DATASETS.create(loader, **kwargs)
-    except (ValueError, TypeError) as exc:  # the loader's own check of its options
-        raise ScenarioError(f"data: dataset {d.dataset!r}: {exc}") from None
+        return DATASETS.create(d.dataset, **kwargs)
+    except RegistryError as exc:
+        raise ScenarioError(f"data.dataset: {exc}") from None
+    except UserError:
+        raise
+    except Exception as exc:  # the loader's own check of its options, or its own bug
+        raise ScenarioError(
+            f"data.dataset: loading {d.dataset!r} failed: {type(exc).__name__}: {exc}"
+        ) from None
 
 
 @dataclass(frozen=True)

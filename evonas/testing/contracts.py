@@ -85,9 +85,10 @@ class StrategyContract:
         assert {p.parent_id for ps in run.proposals for p in ps} - {None} <= told
 
     def test_same_seed_same_proposals(self, make_strategy: Callable[[], Strategy]) -> None:
-        assert drive(make_strategy(), 0, self.steps).proposals == drive(
-            make_strategy(), 0, self.steps
-        ).proposals
+        assert (
+            drive(make_strategy(), 0, self.steps).proposals
+            == drive(make_strategy(), 0, self.steps).proposals
+        )
 
     def test_different_seed_different_proposals(
         self, make_strategy: Callable[[], Strategy]
