@@ -26,12 +26,14 @@ from evonas.core.pareto import (
     DIRECTIONS,
     ObjectiveInfo,
     ParetoArchive,
+    constrained_ranks,
     hypervolume,
     minimised_matrix,
     non_dominated,
     nondominated_ranks,
     normalised_matrix,
     pareto_front,
+    violation,
 )
 from evonas.core.registry import Registry, RegistryError, import_object
 
@@ -59,6 +61,7 @@ __all__ = [
     "TrainResult",
     "WeightBacking",
     "check",
+    "constrained_ranks",
     "hypervolume",
     "import_object",
     "minimised_matrix",
@@ -66,4 +69,5 @@ __all__ = [
     "nondominated_ranks",
     "normalised_matrix",
     "pareto_front",
+    "violation",
 ]

@@ -131,6 +131,7 @@ class Individual:
     train: TrainFacts = field(default_factory=TrainFacts)
     details: dict[str, Any] = field(default_factory=dict)  # per objective, e.g. latency IQR
     step: int | None = None  # individuals told to the strategy when it was proposed
+    violation: float = 0.0  # of the objectives' hard constraints (0: feasible)
 
     @property
     def ok(self) -> bool:
@@ -149,6 +150,7 @@ class Individual:
             "train": self.train.to_dict(),
             "details": self.details,
             "step": self.step,
+            "violation": self.violation if math.isfinite(self.violation) else None,
         }
 
     @classmethod
@@ -167,7 +169,15 @@ class Individual:
             train=TrainFacts.from_dict(dict(d.get("train") or {})),
             details=dict(d.get("details") or {}),
             step=None if step is None else int(step),
+            violation=math.inf
+            if d.get("violation", 0.0) is None
+            else float(d.get("violation", 0.0)),
         )
+
+
+def _violation(value: object) -> float:
+    """A recorded violation (null: not a number, so infinitely infeasible)."""
+    return math.inf if value is None else float(value)  # type: ignore[arg-type]
 
 
 def _json_float(v: float) -> float | None:

@@ -36,6 +36,8 @@ class ObjectiveInfo:
     unit: str = ""  # for display, e.g. "s", "FLOPs"
     bounds: tuple[float, float] = (0.0, 1.0)  # best..worst range mapped to [0, 1]
     log_scale: bool = False  # normalise log10(value) (sizes and times span decades)
+    upper: float | None = None  # hard constraint: value <= upper (None: none)
+    lower: float | None = None  # hard constraint: value >= lower (None: none)
 
     def __post_init__(self) -> None:
         if self.direction not in DIRECTIONS:
@@ -44,6 +46,28 @@ class ObjectiveInfo:
             )
         if not self.bounds[0] < self.bounds[1]:
             raise ValueError(f"objective {self.name!r}: bounds {self.bounds} need low < high")
+        if self.upper is not None and self.lower is not None and self.lower > self.upper:
+            raise ValueError(
+                f"objective {self.name!r}: min {self.lower:g} is above max {self.upper:g}"
+            )
+
+    @property
+    def constrained(self) -> bool:
+        return self.upper is not None or self.lower is not None
+
+    def violation(self, value: float) -> float:
+        """How far ``value`` lies outside the constraint, relative to the limit (0: within,
+        or no constraint; inf: not a number)."""
+        if not self.constrained:
+            return 0.0
+        if not math.isfinite(value):
+            return math.inf
+        excess = 0.0
+        if self.upper is not None and value > self.upper:
+            excess = (value - self.upper) / max(abs(self.upper), 1e-12)
+        if self.lower is not None and value < self.lower:
+            excess = (self.lower - value) / max(abs(self.lower), 1e-12)
+        return excess
 
     def minimised(self, value: float) -> float:
         """The value as a quantity to minimise (negated for ``"max"`` objectives)."""
@@ -52,6 +76,10 @@ class ObjectiveInfo:
     def normalised(self, value: float) -> float:
         """``value`` mapped to [0, 1] by the fixed ``bounds`` (0 best, 1 worst, clipped)."""
         lo, hi = self.bounds
+        if self.direction == "min" and self.upper is not None and lo < self.upper < hi:
+            hi = self.upper  # under a cap, the feasible range is the whole scale
+        if self.direction == "max" and self.lower is not None and lo < self.lower < hi:
+            lo = self.lower
         if self.log_scale:
             value, lo, hi = (math.log10(max(v, 1e-30)) for v in (value, lo, hi))
         t = (value - lo) / (hi - lo)
@@ -67,6 +95,8 @@ class ObjectiveInfo:
             "unit": self.unit,
             "bounds": list(self.bounds),
             "log_scale": self.log_scale,
+            "upper": self.upper,
+            "lower": self.lower,
         }
 
     @classmethod
@@ -79,7 +109,14 @@ class ObjectiveInfo:
             unit=str(d.get("unit", "")),
             bounds=(float(lo), float(hi)),
             log_scale=bool(d.get("log_scale", False)),
+            upper=None if d.get("upper") is None else float(d["upper"]),
+            lower=None if d.get("lower") is None else float(d["lower"]),
         )
+
+
+def violation(values: dict[str, float], objectives: Sequence[ObjectiveInfo]) -> float:
+    """Total constraint violation of objective ``values`` (0: feasible)."""
+    return float(sum(o.violation(values[o.name]) for o in objectives if o.name in values))
 
 
 def minimised_matrix(
@@ -125,13 +162,34 @@ def hypervolume(normalised: np.ndarray) -> float:
     return float(HV(ref_point=np.ones(m))(np.minimum(normalised, 1.0)))
 
 
+def constrained_ranks(minimised: np.ndarray, violations: np.ndarray) -> np.ndarray:
+    """Deb's constrained domination as ranks (0 best): feasible points by non-dominated
+    sorting; every infeasible point after all feasible ones, ordered by its violation."""
+    ranks = np.zeros(len(minimised), dtype=int)
+    feasible = violations <= 0
+    if feasible.any():
+        ranks[feasible] = nondominated_ranks(minimised[feasible])
+    if (~feasible).any():
+        start = int(ranks[feasible].max()) + 1 if feasible.any() else 0
+        _, dense = np.unique(violations[~feasible], return_inverse=True)
+        ranks[~feasible] = start + dense
+    return ranks
+
+
 def pareto_front(
     individuals: Sequence[Individual], objectives: Sequence[ObjectiveInfo]
 ) -> list[Individual]:
-    """The successful, non-dominated individuals among ``individuals``, by id."""
+    """The successful, non-dominated individuals among ``individuals``, by id, under
+    constrained domination: the feasible front; when no network is feasible, the least
+    violating ones (non-dominated among themselves)."""
     pool = [i for i in individuals if i.ok]
-    keep = non_dominated(minimised_matrix(pool, objectives))
-    return sorted((pool[k] for k in keep), key=lambda i: i.id)
+    if not pool:
+        return []
+    v = np.array([i.violation for i in pool])
+    least = v.min()
+    chosen = [i for i, vi in zip(pool, v, strict=True) if vi <= least]
+    keep = non_dominated(minimised_matrix(chosen, objectives))
+    return sorted((chosen[k] for k in keep), key=lambda i: i.id)
 
 
 class ParetoArchive:
@@ -152,4 +210,6 @@ class ParetoArchive:
         return list(self._front)
 
     def hypervolume(self) -> float:
-        return hypervolume(normalised_matrix(self._front, self.objectives))
+        """Of the feasible front only (0 while no network is feasible)."""
+        feasible = [i for i in self._front if i.violation <= 0]
+        return hypervolume(normalised_matrix(feasible, self.objectives))

@@ -9,7 +9,7 @@ drawn from the proposal's own random stream, up to ``extra`` more.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 import numpy as np
 
@@ -32,6 +32,8 @@ class ChildFactory:
         inheritance: children start from their parent's weights (Lamarckian); False makes
             every child train from scratch, to measure what inheritance buys.
         weights: where parents' weights are kept (default: in memory).
+        check: a further test of a child before training, saying what is wrong with it
+            (e.g. a hard constraint on a cheap objective); such a child is not trained.
     """
 
     def __init__(
@@ -44,6 +46,7 @@ class ChildFactory:
         num_classes: int,
         inheritance: bool = True,
         weights: WeightStore | None = None,
+        check: Callable[[Genome], str | None] | None = None,
     ) -> None:
         if not initial:
             raise ValueError("a search needs at least one initial network")
@@ -54,6 +57,7 @@ class ChildFactory:
         self.num_classes = num_classes
         self.inheritance = inheritance
         self.weights = weights or WeightStore()
+        self.check = check
         self.genomes: dict[int, Genome] = {}  # every evaluated individual's genome, by id
         self.seen: set[str] = set()  # hashes evaluated or in training: never made again
 
@@ -103,12 +107,16 @@ class ChildFactory:
                 records.append(child.record)
                 approximate |= not self.morphisms[name].preserving
             fresh = (records or not proposal.morphisms) and genome.hash not in exclude
-            if fresh and self.violation(genome) is None:
+            problem = self.violation(genome) if fresh else None
+            if fresh and problem is None:
                 return Candidate(genome, proposal.parent_id, tuple(records), state, approximate)
             if tries >= extra:
                 return None
             tries += 1
             applicable = sorted(n for n, m in self.morphisms.items() if m.is_applicable(genome))
+            shrinking = [n for n in applicable if not self.morphisms[n].preserving]
+            if problem is not None and shrinking:  # too big: repair by shrinking
+                applicable = shrinking
             if not applicable:
                 return None
             names = [str(rng.choice(applicable))]
@@ -120,4 +128,7 @@ class ChildFactory:
             if self.limits.max_params is not None
             else None
         )
-        return self.limits.violation(len(genome), max(genome.channels.values()), params)
+        problem = self.limits.violation(len(genome), max(genome.channels.values()), params)
+        if problem is None and self.check is not None:
+            problem = self.check(genome)
+        return problem

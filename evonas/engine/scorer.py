@@ -19,6 +19,7 @@ from evonas.core.individual import (
     TrainFacts,
     TrainResult,
 )
+from evonas.core.pareto import violation
 from evonas.executor.base import WorkerLost
 from evonas.objectives.base import EvalContext, Objective
 from evonas.space.genome import Genome
@@ -52,6 +53,8 @@ class Scorer:
         self.num_classes = num_classes
         self.cache = dict(cache or {})
         self.time_limit = time_limit  # seconds for one candidate's objectives
+        self.fresh: dict[str, dict[str, float]] = {}  # computed, not yet reported (record)
+        self.cheap_constrained = [i for i in self.infos if i.cheap and i.constrained]
 
     @property
     def cheap_names(self) -> list[str]:
@@ -70,7 +73,28 @@ class Scorer:
         with deadline(self.time_limit, "its cheap objectives"):
             values = {o.name: _finite(o, o(ctx)) for o in self.objectives if o.cheap}
         self.cache[genome.hash] = values
+        self.fresh[genome.hash] = values
         return values, True
+
+    def drain_fresh(self) -> dict[str, dict[str, float]]:
+        """Cheap values computed since the last call (for the run record)."""
+        fresh, self.fresh = self.fresh, {}
+        return fresh
+
+    def cheap_violation(self, genome: Genome) -> str | None:
+        """Which hard constraint on a cheap objective ``genome`` breaks, in words (None:
+        none, or its cheap objectives fail: that failure is the candidate's, later)."""
+        if not self.cheap_constrained:
+            return None
+        try:
+            values, _ = self.cheap(genome)
+        except (Exception, SystemExit):
+            return None
+        for info in self.cheap_constrained:
+            if info.violation(values[info.name]) > 0:
+                limit = info.upper if info.upper is not None else info.lower
+                return f"{info.name} = {values[info.name]:g} is outside its constraint ({limit:g})"
+        return None
 
     def individual(
         self, ident: int, candidate: Candidate, outcome: TrainResult | BaseException, step: int
@@ -90,6 +114,7 @@ class Scorer:
             except (Exception, SystemExit) as exc:  # a broken objective fails this one only
                 objectives, status, error = self._failed(), _status(exc), _one_line(exc)
         return Individual(
+            violation=violation(objectives, self.infos) if status is Status.OK else 0.0,
             id=ident,
             genome=candidate.genome,
             parent_id=candidate.parent_id,

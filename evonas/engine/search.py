@@ -130,6 +130,9 @@ class Search:
         """Asks, makes and scores children, lets the strategy accept, submits; says whether
         anything was accepted."""
         made = self.children.make_all(self.strategy.ask(self._free()), extra)
+        for genome_hash, values in self.scorer.drain_fresh().items():
+            for o in self.observers:
+                o.on_cheap(genome_hash, values)
         scored, failed = [], []
         for c in made:
             try:
@@ -163,10 +166,10 @@ class Search:
 
     # --- children and jobs --------------------------------------------------------------
     def _cheap(self, candidate: Candidate) -> dict[str, float]:
-        values, new = self.scorer.cheap(candidate.genome)
-        if new:
+        values, _ = self.scorer.cheap(candidate.genome)
+        for genome_hash, fresh in self.scorer.drain_fresh().items():
             for o in self.observers:
-                o.on_cheap(candidate.genome.hash, values)
+                o.on_cheap(genome_hash, fresh)
         return values
 
     def _submit(self, candidate: Candidate, failure: BaseException | None = None) -> None:

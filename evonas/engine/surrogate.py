@@ -106,6 +106,12 @@ def surrogate_search(
         if isinstance(initial, int)
         else list(initial)
     )
+    scorer = Scorer(
+        [get_objective(o) for o in objectives],
+        ev.input_shape,
+        ev.num_classes,
+        time_limit=b.candidate_seconds,
+    )
     children = ChildFactory(
         morphisms=list(morphisms)
         if morphisms is not None
@@ -114,17 +120,13 @@ def surrogate_search(
         limits=limits or SpaceLimits(),
         input_shape=ev.input_shape,
         num_classes=ev.num_classes,
+        check=scorer.cheap_violation,
     )
     return Search(
         strategy=get_strategy(strategy),
         executor=InProcessExecutor(ev),
         children=children,
-        scorer=Scorer(
-            [get_objective(o) for o in objectives],
-            ev.input_shape,
-            ev.num_classes,
-            time_limit=b.candidate_seconds,
-        ),
+        scorer=scorer,
         budget=b,
         seed=seed,
         observers=observers,

@@ -17,6 +17,7 @@ A user's objective is a plain function of an :class:`EvalContext` or a small
 from __future__ import annotations
 
 import copy
+import re
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -59,6 +60,8 @@ class Objective(ABC):
     unit: str = ""  # for display, e.g. "s", "FLOPs"
     bounds: tuple[float, float] = (0.0, 1.0)  # best..worst range mapped to [0, 1] for hypervolume
     log_scale: bool = False  # normalise log10(value) (sizes and times span decades)
+    upper: float | None = None  # hard constraint: value <= upper (set from a scenario's max)
+    lower: float | None = None  # hard constraint: value >= lower (set from a scenario's min)
 
     @abstractmethod
     def __call__(self, ctx: EvalContext) -> float:
@@ -76,7 +79,14 @@ class Objective(ABC):
     def info(self) -> ObjectiveInfo:
         """Name, direction and normalisation: what the Pareto maths and the record need."""
         return ObjectiveInfo(
-            self.name, self.direction, self.cheap, self.unit, self.bounds, self.log_scale
+            self.name,
+            self.direction,
+            self.cheap,
+            self.unit,
+            self.bounds,
+            self.log_scale,
+            self.upper,
+            self.lower,
         )
 
     def __repr__(self) -> str:
@@ -143,6 +153,31 @@ def objective(
     return wrap
 
 
+SI = {"T": 1e12, "G": 1e9, "M": 1e6, "k": 1e3, "K": 1e3, "m": 1e-3, "u": 1e-6, "µ": 1e-6, "n": 1e-9}
+_QUANTITY = re.compile(r"^\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*(\D*?)\s*$")
+
+
+def parse_quantity(value: float | int | str, unit: str = "") -> float:
+    """A number, or a string with an SI prefix and optionally the objective's unit:
+    ``"2ms"`` (unit ``s``) is 0.002, ``"100k"`` is 1e5, ``"1.5GFLOPs"`` is 1.5e9."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return float(value)
+    match = _QUANTITY.match(str(value))
+    if match is None:
+        raise ValueError(f"{value!r} is not a quantity; write e.g. 100000, '100k' or '2ms'")
+    number, rest = float(match[1]), match[2]
+    if unit and rest.endswith(unit):
+        rest = rest[: -len(unit)]
+    if rest == "":
+        return number
+    if rest in SI:
+        return number * SI[rest]
+    expected = f"the objective's unit {unit!r}" if unit else "no unit (the objective has none)"
+    raise ValueError(
+        f"{value!r}: {rest!r} is not an SI prefix (k, M, G, m, u, n) followed by {expected}"
+    )
+
+
 def _adapt(fn: Callable[..., Any], name: str, params: dict[str, Any]) -> Objective:
     """A registered plain function of :class:`EvalContext` becomes a FunctionObjective."""
     return FunctionObjective(fn, **{"name": name, **params})
@@ -155,13 +190,28 @@ or plain functions of :class:`EvalContext`. ``@register_objective("name")`` adds
 register_objective = OBJECTIVES.register
 
 
-def get_objective(ref: Any, *, direction: str | None = None, **params: Any) -> Objective:
+def get_objective(
+    ref: Any,
+    *,
+    direction: str | None = None,
+    upper: float | str | None = None,
+    lower: float | str | None = None,
+    **params: Any,
+) -> Objective:
     """An objective from a registered name, ``"module:attribute"``, class, instance or
-    function (:meth:`Registry.create`); ``direction`` overrides the declared one."""
+    function (:meth:`Registry.create`); ``direction`` overrides the declared one; ``upper``
+    and ``lower`` make hard constraints (numbers, or quantities in the objective's unit such
+    as ``"2ms"`` or ``"100k"``, see :func:`parse_quantity`)."""
     obj = OBJECTIVES.create(ref, **params)
     if direction is not None and direction != obj.direction:
         obj = copy.copy(obj)  # never change a registered instance
         obj.direction = direction
+    if upper is not None or lower is not None:
+        obj = copy.copy(obj)
+        obj.upper = None if upper is None else parse_quantity(upper, obj.unit)
+        obj.lower = None if lower is None else parse_quantity(lower, obj.unit)
+        if obj.upper is not None and obj.lower is not None and obj.lower > obj.upper:
+            raise ValueError(f"objective {obj.name!r}: min {obj.lower:g} > max {obj.upper:g}")
     if obj.direction not in DIRECTIONS:
         raise ValueError(
             f"objective {obj.name!r}: direction {obj.direction!r} must be one of {DIRECTIONS}"

@@ -83,7 +83,9 @@ def _parts(s: Scenario) -> Parts:
     objectives: list[Objective] = [
         _resolve(
             f"objectives[{i}] ({o.name!r})",
-            functools.partial(get_objective, o.name, direction=o.direction, **o.params),
+            functools.partial(
+                get_objective, o.name, direction=o.direction, upper=o.max, lower=o.min, **o.params
+            ),
         )
         for i, o in enumerate(s.objectives)
     ]
@@ -172,16 +174,26 @@ def check_initial_sizes(
     s: Scenario, parts: Parts, data: TaskData, source: str = "scenario"
 ) -> None:
     """Initial networks over ``space.max_params`` (known once the data's shapes are)."""
-    if s.space.max_params is None:
-        return
-    for i, genome in enumerate(parts.initial):
+    for i, genome in enumerate(parts.initial if s.space.max_params is not None else []):
         params = count_params(genome, data.input_shape, data.num_classes)
-        if params > s.space.max_params:
+        if s.space.max_params is not None and params > s.space.max_params:
             raise ScenarioError(
                 f"{source}: space: initial network {i} ({genome.short_summary()}) has {params} "
                 f"parameters > space.max_params = {s.space.max_params}; raise the limit or "
                 "lower space.initial_channels"
             )
+    scorer = Scorer(parts.objectives, data.input_shape, data.num_classes)
+    problems = [scorer.cheap_violation(g) for g in parts.initial]
+    if problems and all(p is not None for p in problems):
+        details = "; ".join(
+            f"network {i} ({g.short_summary()}): {p}"
+            for i, (g, p) in enumerate(zip(parts.initial, problems, strict=True))
+        )
+        raise ScenarioError(
+            f"{source}: objectives: no initial network meets the hard constraints, so nothing "
+            f"could be trained ({details}); relax the constraint or make the initial networks "
+            "smaller (space.initial_channels, space.initial_stages)"
+        )
 
 
 def _morphism(name: str, s: Scenario) -> Morphism:
@@ -289,6 +301,7 @@ def build_search(
     """The search loop of a scenario, over loaded data; ``history`` and ``cheap_cache``
     continue a stopped run."""
     shape, classes = data.input_shape, data.num_classes
+    scorer = Scorer(parts.objectives, shape, classes, cheap_cache, s.budget.candidate_seconds)
     children = ChildFactory(
         morphisms=parts.morphisms,
         initial=parts.initial,
@@ -297,12 +310,13 @@ def build_search(
         num_classes=classes,
         inheritance=s.trainer.inheritance,
         weights=WeightStore(weights),
+        check=scorer.cheap_violation,
     )
     return Search(
         strategy=parts.strategy,
         executor=make_executor(s, parts, data, import_paths),
         children=children,
-        scorer=Scorer(parts.objectives, shape, classes, cheap_cache, s.budget.candidate_seconds),
+        scorer=scorer,
         budget=s.budget,
         seed=s.seed,
         observers=observers,

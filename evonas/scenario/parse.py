@@ -118,7 +118,13 @@ def _convert(hint: Any, value: Any, key: str) -> Any:
         if value is None and type(None) in args:
             return None
         inner = [a for a in args if a is not type(None)]
-        return _convert(inner[0], value, key)
+        errors = []
+        for option in inner:  # the first type the value converts to
+            try:
+                return _convert(option, value, key)
+            except ScenarioError as exc:
+                errors.append(exc)
+        raise errors[0]
     if dataclasses.is_dataclass(hint):
         return _build(typing.cast(type, hint), value, key)
     if hint is Any:

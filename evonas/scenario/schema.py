@@ -89,6 +89,8 @@ class ObjectiveConfig:
     name: str  # val_error, params, flops, latency, peak_memory, or "module:attribute"
     direction: str | None = None  # "min" or "max"; default: the objective's own
     params: dict[str, Any] = field(default_factory=dict)  # constructor arguments (classes)
+    max: float | str | None = None  # hard constraint: value <= max ("2ms", "100k", or a number)
+    min: float | str | None = None  # hard constraint: value >= min
 
     def __post_init__(self) -> None:
         _check(

@@ -57,7 +57,10 @@ class AgingEvolution(Strategy):
         else:
             picked = rng.choice(len(members), size=self.sample_size, replace=False)
             sample = [members[int(i)] for i in picked]
-            ranks, crowding = rank_and_crowding(minimised_matrix(sample, self.context.objectives))
+            ranks, crowding = rank_and_crowding(
+                minimised_matrix(sample, self.context.objectives),
+                np.array([i.violation for i in sample]),
+            )
             parent = sample[int(np.lexsort((-crowding, ranks))[0])]
         name = self.random_morphism(parent.genome, self.p_approximate)
         return None if name is None else Proposal(parent.id, None, (name,), self.new_seed())

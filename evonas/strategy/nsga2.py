@@ -8,6 +8,8 @@ Its state (the last survivors) is restored by telling the recorded generations a
 
 from __future__ import annotations
 
+import numpy as np
+
 from evonas.core.individual import Individual, Proposal
 from evonas.core.pareto import minimised_matrix
 from evonas.strategy._deap import rank_and_crowding, select_nsga2
@@ -41,7 +43,8 @@ class NSGA2(Strategy):
             return self.restart()
         rng = self.rng
         ranks, crowding = rank_and_crowding(
-            minimised_matrix(self.population, self.context.objectives)
+            minimised_matrix(self.population, self.context.objectives),
+            np.array([i.violation for i in self.population]),
         )
         out = []
         for _ in range(self.offspring):
