@@ -10,6 +10,7 @@ import argparse
 import math
 import os
 import re
+import shutil
 import signal
 import sys
 import threading
@@ -167,6 +168,10 @@ def _budget_words(b: Any) -> str:
     return " or ".join(parts)
 
 
+class UsageError(Exception):
+    """Command-line arguments that contradict each other (exit 2)."""
+
+
 class NothingEvaluated(Exception):
     """The run produced no successful network (exit 1)."""
 
@@ -188,51 +193,100 @@ def _summary(result: Any) -> None:
     )
 
 
+NOTATION = """network notation (evonas show, plots, pareto.csv): stages left to right,
+separated by '|' (each '|' halves the resolution); in a stage, c3x16 is a 3x3 convolution
+with 16 channels (with its batch norm and ReLU), s5x32 a depthwise-separable 5x5 one, '+'
+an addition of two branches (a skip), '&' a concatenation, max/avg a pooling layer. Every
+network ends in global average pooling and a linear classifier."""
+
+
 def cmd_show(args: argparse.Namespace) -> int:
+    from evonas.core.units import format_quantity
     from evonas.record import load_run
 
     run = load_run(args.run_dir)
     history = run.history()
     by_id = {i.id: i for i in history}
-    rows = history if args.all else run.pareto_front()
+    front = run.pareto_front()
+    on_front = {i.id for i in front}
+    first = run.objectives[0]
+    rest = sorted((i for i in history if i.id not in on_front), key=lambda i: _sort_key(i, first))
+    rows = sorted(front, key=lambda i: _sort_key(i, first)) + (rest if args.all else [])
     names = [o.name for o in run.objectives]
+    units = {o.name: o.unit for o in run.objectives}
     extra = [] if "params" in names else ["params"]
-    header = ["id", *names, *extra, "lineage (ancestors: morphism)", "network"]
+    constrained = any(o.constrained for o in run.objectives)
+    header = ["id", *names, *extra, *(["violation"] if constrained else [])]
+    header += ["lineage", "network"]
     table = []
     for ind in rows:
         table.append(
             [
-                str(ind.id),
-                *(_fmt(ind.objectives[n]) for n in names),
-                *([str(_params(run, ind))] if extra else []),
+                str(ind.id) + ("" if ind.id in on_front else " "),
+                *(format_quantity(ind.objectives[n], units[n]) for n in names),
+                *([format_quantity(_params(run, ind))] if extra else []),
+                *([f"{ind.violation:.3g}"] if constrained else []),
                 _lineage(ind, by_id),
                 ind.genome.short_summary() + ("" if ind.ok else f"  [{ind.status}]"),
             ]
         )
     widths = [max(len(r[i]) for r in [header, *table]) for i in range(len(header))]
-    title = "all evaluated networks" if args.all else "Pareto front"
+    title = "all evaluated networks, the front first" if args.all else "Pareto front"
     print(
-        f"{title} of {run.dir} ({len(table)} rows; objectives: "
-        + ", ".join(f"{o.name} ({o.direction})" for o in run.objectives)
+        f"{title} of {run.dir} ({len(table)} rows, by {first.name}; lower is better for "
+        + ", ".join(o.name for o in run.objectives if o.direction == "min")
         + ")"
     )
+    if front and all(i.violation > 0 for i in front):
+        print("no network meets the constraints: the front shows the least violating ones")
+    limit = shutil.get_terminal_size((200, 20)).columns if sys.stdout.isatty() else None
     for r in [header, *table]:
-        print("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip())
+        line = "  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip()
+        print(line[: limit - 1] + "~" if limit and len(line) > limit else line)
     if args.id is not None:
         print()
         print(run.individual(args.id).genome.summary())
     return 0
 
 
-def _lineage(ind: Individual, by_id: dict[int, Individual]) -> str:
-    """``0 > 3:widen > 7:prune_filters``: the chain from an initial network to ``ind``."""
+def _sort_key(ind: Individual, first: Any) -> tuple[float, int]:
+    value = ind.objectives.get(first.name, math.nan)
+    return (first.minimised(value) if math.isfinite(value) else math.inf, ind.id)
+
+
+def cmd_pick(args: argparse.Namespace) -> int:
+    from evonas.core.units import format_quantity
+    from evonas.record import load_run
+    from evonas.record.pick import pick
+
+    run = load_run(args.run_dir)
+    chosen = pick(run, args.where or [], args.best)
+    by_id = {i.id: i for i in run.history()}
+    how = f"best {args.best}" if args.best else "the knee of the front"
+    conditions = " and ".join(args.where or []) or "no conditions"
+    print(f"picked #{chosen.id} ({how}; {conditions})")
+    for o in run.objectives:
+        print(f"  {o.name:<12} {format_quantity(chosen.objectives[o.name], o.unit)}")
+    print(f"  network      {chosen.genome.short_summary()}")
+    print(f"  lineage      {_lineage(chosen, by_id, last=100)}")
+    print(f"export it with: evonas export {run.dir} {chosen.id}")
+    print(chosen.id)
+    return 0
+
+
+def _lineage(ind: Individual, by_id: dict[int, Individual], last: int = 3) -> str:
+    """``0 > 3:widen > 7:prune_filters``: the chain from an initial network to ``ind``
+    (its ``last`` steps, the rest shown as ``...``)."""
     chain: list[str] = []
     node: Individual | None = ind
     while node is not None:
         step = "+".join(m.name for m in node.morphisms)
         chain.append(f"{node.id}:{step}" if step else str(node.id))
         node = by_id.get(node.parent_id) if node.parent_id is not None else None
-    return " > ".join(reversed(chain))
+    chain.reverse()
+    if len(chain) > last + 1:
+        chain = [chain[0], "...", *chain[-last:]]
+    return " > ".join(chain)
 
 
 def _params(run: Any, ind: Individual) -> int:
@@ -276,11 +330,18 @@ def cmd_compare(args: argparse.Namespace) -> int:
 def cmd_export(args: argparse.Namespace) -> int:
     from evonas.export import export_model
     from evonas.record import load_run
+    from evonas.record.pick import pick
 
     run = load_run(args.run_dir)
+    ident = args.id
+    if ident is None:
+        ident = pick(run, args.where or [], args.best).id
+        print(f"evonas: exporting #{ident} (picked: see 'evonas pick')")
+    elif args.where or args.best:
+        raise UsageError("give either an id or --where/--best, not both")
     path, test_acc = export_model(
         run,
-        args.id,
+        ident,
         fmt=args.format,
         out=Path(args.out) if args.out else None,
         retrain_epochs=args.retrain_epochs,
@@ -342,7 +403,13 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.set_defaults(func=cmd_resume)
 
-    p = sub.add_parser("show", help="print the Pareto front as a table")
+    p = sub.add_parser(
+        "show",
+        help="print the Pareto front as a table",
+        description="Print the Pareto front (or every network) of a run.",
+        epilog=NOTATION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     p.add_argument("run_dir")
     p.add_argument("--all", action="store_true", help="every evaluated network, not only the front")
     p.add_argument("--id", type=int, help="also print this candidate's full genome")
@@ -360,7 +427,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("export", help="write a network for use outside evonas")
     p.add_argument("run_dir")
-    p.add_argument("id", type=int, help="candidate id (see 'evonas show')")
+    p.add_argument(
+        "id", type=int, nargs="?", help="candidate id (see 'evonas show'); or pick one:"
+    )
+    p.add_argument("--where", action="append", metavar="COND", help="as for 'evonas pick'")
+    p.add_argument("--best", metavar="OBJECTIVE", help="as for 'evonas pick'")
     p.add_argument("--format", choices=["state_dict", "torchscript", "onnx"], default="state_dict")
     p.add_argument("--out", help="output file (default RUN_DIR/export/<id>.<ext>)")
     p.add_argument(
@@ -370,6 +441,19 @@ def build_parser() -> argparse.ArgumentParser:
         help="train this many more epochs first and report test accuracy",
     )
     p.set_defaults(func=cmd_export)
+
+    p = sub.add_parser(
+        "pick",
+        help="choose a network from the front by conditions and a preference",
+        description="Choose from a run's front: every --where condition must hold; --best "
+        "picks the best on one objective, else the knee (the highest trade-off point).",
+        epilog="example: evonas pick results/quick --where 'params<=100k' "
+        "--where 'latency<=2ms' --best val_error",
+    )
+    p.add_argument("run_dir")
+    p.add_argument("--where", action="append", metavar="COND", help="e.g. 'params<=100k'")
+    p.add_argument("--best", metavar="OBJECTIVE", help="e.g. val_error")
+    p.set_defaults(func=cmd_pick)
 
     p = sub.add_parser("list", help="list the registered plug-ins of every kind")
     p.add_argument("kind", nargs="?", choices=sorted(_registries()), help="only this kind")
@@ -427,7 +511,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         with warnings.catch_warnings():
             warnings.showwarning = _warning
             return int(args.func(args))
-    except UserError as exc:
+    except (UserError, UsageError) as exc:
         if debug:
             raise
         print(f"evonas: error: {exc}", file=sys.stderr)

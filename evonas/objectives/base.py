@@ -17,7 +17,6 @@ A user's objective is a plain function of an :class:`EvalContext` or a small
 from __future__ import annotations
 
 import copy
-import re
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -28,6 +27,7 @@ import torch
 from evonas.core.individual import StateDict, TrainResult
 from evonas.core.pareto import DIRECTIONS, ObjectiveInfo
 from evonas.core.registry import Registry
+from evonas.core.units import parse_quantity
 from evonas.model.builder import GenomeNet, build_model
 from evonas.space.genome import Genome
 
@@ -151,31 +151,6 @@ def objective(
         )
 
     return wrap
-
-
-SI = {"T": 1e12, "G": 1e9, "M": 1e6, "k": 1e3, "K": 1e3, "m": 1e-3, "u": 1e-6, "µ": 1e-6, "n": 1e-9}
-_QUANTITY = re.compile(r"^\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*(\D*?)\s*$")
-
-
-def parse_quantity(value: float | int | str, unit: str = "") -> float:
-    """A number, or a string with an SI prefix and optionally the objective's unit:
-    ``"2ms"`` (unit ``s``) is 0.002, ``"100k"`` is 1e5, ``"1.5GFLOPs"`` is 1.5e9."""
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return float(value)
-    match = _QUANTITY.match(str(value))
-    if match is None:
-        raise ValueError(f"{value!r} is not a quantity; write e.g. 100000, '100k' or '2ms'")
-    number, rest = float(match[1]), match[2]
-    if unit and rest.endswith(unit):
-        rest = rest[: -len(unit)]
-    if rest == "":
-        return number
-    if rest in SI:
-        return number * SI[rest]
-    expected = f"the objective's unit {unit!r}" if unit else "no unit (the objective has none)"
-    raise ValueError(
-        f"{value!r}: {rest!r} is not an SI prefix (k, M, G, m, u, n) followed by {expected}"
-    )
 
 
 def _adapt(fn: Callable[..., Any], name: str, params: dict[str, Any]) -> Objective:

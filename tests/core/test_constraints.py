@@ -1,0 +1,69 @@
+"""Hard constraints: quantities with units, Deb's constrained domination on a hand-worked
+set, the least violating networks when nothing is feasible, and the hypervolume of the
+feasible front only."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from evonas.core import Individual, ObjectiveInfo, ParetoArchive, constrained_ranks, violation
+from evonas.core.units import format_quantity, parse_quantity
+from evonas.space import simple_genome
+
+ERR = ObjectiveInfo("val_error")
+PARAMS = ObjectiveInfo("params", cheap=True, bounds=(1e3, 1e8), log_scale=True, upper=1e4)
+
+
+def ind(i: int, err: float, params: float) -> Individual:
+    values = {"val_error": err, "params": params}
+    return Individual(
+        i, simple_genome(), None, (), values, violation=violation(values, [ERR, PARAMS])
+    )
+
+
+@pytest.mark.parametrize(
+    "text, unit, value",
+    [
+        ("2ms", "s", 2e-3),
+        ("100k", "", 1e5),
+        ("1.5GFLOPs", "FLOPs", 1.5e9),
+        ("250us", "s", 2.5e-4),
+        (3, "", 3.0),
+        ("7e3", "", 7e3),
+    ],
+)
+def test_quantities(text: str | int, unit: str, value: float) -> None:
+    assert parse_quantity(text, unit) == pytest.approx(value)
+
+
+def test_a_wrong_unit_is_named() -> None:
+    with pytest.raises(ValueError, match="'kg' is not an SI prefix"):
+        parse_quantity("2kg", "s")
+    assert format_quantity(18900) == "18.9K" and format_quantity(0.00014, "s") == "0.14 ms"
+
+
+def test_constrained_domination_on_a_hand_worked_set() -> None:
+    # feasible: a (0.2, 5k), b (0.1, 9k) both on the front, c (0.3, 8k) dominated by b;
+    # infeasible: d (0.05, 20k) violation 1.0, e (0.01, 40k) violation 3.0
+    people = [
+        ind(0, 0.2, 5e3),
+        ind(1, 0.1, 9e3),
+        ind(2, 0.3, 8e3),
+        ind(3, 0.05, 2e4),
+        ind(4, 0.01, 4e4),
+    ]
+    assert [p.violation for p in people] == [0, 0, 0, 1.0, 3.0]
+    minimised = np.array([[p.objectives["val_error"], p.objectives["params"]] for p in people])
+    ranks = constrained_ranks(minimised, np.array([p.violation for p in people]))
+    assert ranks.tolist() == [0, 0, 1, 2, 3]  # feasible beat infeasible; those by violation
+    archive = ParetoArchive([ERR, PARAMS])
+    archive.add(people)
+    assert [i.id for i in archive.front()] == [0, 1]
+
+
+def test_with_nothing_feasible_the_front_is_the_least_violating() -> None:
+    archive = ParetoArchive([ERR, PARAMS])
+    archive.add([ind(0, 0.2, 2e4), ind(1, 0.1, 2e4), ind(2, 0.01, 5e4)])
+    assert [i.id for i in archive.front()] == [1]
+    assert archive.hypervolume() == 0.0  # only feasible points count
