@@ -14,62 +14,15 @@ import shutil
 import signal
 import sys
 import threading
-import time
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any
 
-from evonas.core.individual import Individual
-from evonas.core.observer import Observer, SearchState
+from evonas._version import __version__
 
-
-class ProgressDisplay(Observer):
-    """Evaluations, best error, front size, hypervolume and ETA after every candidate: one
-    line rewritten in place on a terminal, a plain log line otherwise. The ETA is the
-    budget's own measure of how far the search is."""
-
-    def __init__(self, stream: TextIO | None = None) -> None:
-        self.stream = stream or sys.stdout
-        self.tty = self.stream.isatty()
-
-    def on_individual(self, search: SearchState, ind: Individual) -> None:
-        p, b = search.progress, search.budget
-        errors = [i.objectives.get("val_error", math.nan) for i in search.archive.front()]
-        best = min(errors) if errors else math.nan
-        eta = b.eta_seconds(p)
-        status = "" if ind.ok else f" [{ind.status}: {ind.error}]"
-        line = (
-            f"eval {p.evaluations:>4} | best err {best:.4f}"
-            f" | front {len(search.archive.front()):>3}"
-            f" | hv {p.hypervolume:.4f} | {_duration(p.seconds)} elapsed, ETA {_duration(eta)}"
-            f" | #{ind.id} {ind.genome.short_summary()}{status}"
-        )
-        if self.tty:
-            width = 160
-            self.stream.write("\r" + line[:width].ljust(width))
-        else:
-            self.stream.write(time.strftime("%H:%M:%S ") + line + "\n")
-        self.stream.flush()
-
-    def on_stop(self, search: SearchState, reason: str) -> None:
-        self.close()
-        early = not reason.startswith("budget reached")
-        print(f"evonas: stopped: {reason}", file=sys.stderr if early else self.stream, flush=True)
-
-    def close(self) -> None:
-        if self.tty:
-            self.stream.write("\n")
-            self.stream.flush()
-            self.tty = False  # one newline only
-
-
-def _duration(seconds: float) -> str:
-    if not math.isfinite(seconds):
-        return "--"
-    m, s = divmod(int(seconds), 60)
-    h, m = divmod(m, 60)
-    return f"{h}h{m:02d}m" if h else f"{m}m{s:02d}s"
+if TYPE_CHECKING:
+    from evonas.core.individual import Individual
 
 
 _BUDGET = re.compile(r"^(?P<n>\d+(?:\.\d+)?)\s*(?P<unit>s|m|min|h|evals?|evaluations|ep|epochs?)$")
@@ -118,6 +71,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     scenario = load_scenario(args.scenario, _overrides(args))
     out = args.out or str(Path("results") / scenario.name)
     print(f"evonas: running {args.scenario} -> {out}", flush=True)
+    from evonas.progress import ProgressDisplay
+
     display = ProgressDisplay()
     try:
         result = run(
@@ -136,6 +91,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 def cmd_resume(args: argparse.Namespace) -> int:
     from evonas.api import plugin_sources, resume
     from evonas.core.budget import Budget
+    from evonas.progress import ProgressDisplay
     from evonas.record import load_run
     from evonas.scenario.parse import add_import_path
 
@@ -339,16 +295,21 @@ def cmd_export(args: argparse.Namespace) -> int:
         print(f"evonas: exporting #{ident} (picked: see 'evonas pick')")
     elif args.where or args.best:
         raise UsageError("give either an id or --where/--best, not both")
-    path, test_acc = export_model(
+    result = export_model(
         run,
         ident,
         fmt=args.format,
         out=Path(args.out) if args.out else None,
         retrain_epochs=args.retrain_epochs,
+        from_scratch=args.from_scratch,
     )
-    if test_acc is not None:
-        print(f"test accuracy after {args.retrain_epochs} epochs of retraining: {test_acc:.4f}")
-    print(path)
+    print(f"weights: {result.weights}")
+    if result.test_accuracy is not None:
+        print(f"test accuracy: {result.test_accuracy:.4f}")
+    if result.onnx_max_abs_diff is not None:
+        diff = result.onnx_max_abs_diff
+        print(f"onnxruntime vs torch, max abs difference of the logits: {diff:.3g}")
+    print(result.path)
     return 0
 
 
@@ -363,6 +324,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--debug", action="store_true", help="show tracebacks (also: EVONAS_DEBUG=1)"
     )
+    parser.add_argument("--version", action="version", version=f"evonas {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     p = sub.add_parser("run", help="run a scenario file", description="Run a scenario (TOML file).")
@@ -427,18 +389,28 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("export", help="write a network for use outside evonas")
     p.add_argument("run_dir")
-    p.add_argument(
-        "id", type=int, nargs="?", help="candidate id (see 'evonas show'); or pick one:"
-    )
+    p.add_argument("id", type=int, nargs="?", help="candidate id (see 'evonas show'); or pick one:")
     p.add_argument("--where", action="append", metavar="COND", help="as for 'evonas pick'")
     p.add_argument("--best", metavar="OBJECTIVE", help="as for 'evonas pick'")
-    p.add_argument("--format", choices=["state_dict", "torchscript", "onnx"], default="state_dict")
+    p.add_argument(
+        "--format",
+        choices=["state_dict", "exported_program", "onnx", "torchscript"],
+        default="state_dict",
+        help="state_dict (.pt), exported_program (torch.export, .pt2), onnx (checked with "
+        "onnxruntime when installed), torchscript",
+    )
     p.add_argument("--out", help="output file (default RUN_DIR/export/<id>.<ext>)")
     p.add_argument(
         "--retrain-epochs",
         type=float,
         default=0.0,
-        help="train this many more epochs first and report test accuracy",
+        help="first train this many epochs on the full training split and report the test "
+        "accuracy (continuing from the searched weights, or see --from-scratch)",
+    )
+    p.add_argument(
+        "--from-scratch",
+        action="store_true",
+        help="with --retrain-epochs: train from a fresh initialisation (LEMONADE's protocol)",
     )
     p.set_defaults(func=cmd_export)
 

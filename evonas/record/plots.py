@@ -39,7 +39,21 @@ def _save(fig: Any, out: Path, name: str) -> list[Path]:
 
 
 def _label(o: Any) -> str:
-    return f"{o.name} ({o.unit}, {o.direction})" if o.unit else f"{o.name} ({o.direction})"
+    better = "lower is better" if o.direction == "min" else "higher is better"
+    return f"{o.name} ({o.unit}; {better})" if o.unit else f"{o.name} ({better})"
+
+
+def _limits(ax: Any, o: Any, axis: str) -> None:
+    """A hard constraint as a dashed line, the infeasible side shaded."""
+    line = ax.axvline if axis == "x" else ax.axhline
+    span = ax.axvspan if axis == "x" else ax.axhspan
+    lo, hi = ax.get_xlim() if axis == "x" else ax.get_ylim()
+    if o.upper is not None:
+        line(o.upper, color="C1", ls="--", lw=1, label=f"{o.name} <= {o.upper:g}")
+        span(o.upper, max(hi, o.upper), color="C1", alpha=0.07)
+    if o.lower is not None:
+        line(o.lower, color="C1", ls="--", lw=1, label=f"{o.name} >= {o.lower:g}")
+        span(min(lo, o.lower), o.lower, color="C1", alpha=0.07)
 
 
 def _axes(ax: Any, x: Any, y: Any) -> None:
@@ -91,11 +105,18 @@ def _pairwise(run: Run, ok: list[Any], front: list[Any], out: Path) -> list[Path
         ax.scatter(
             xs[on], ys[on], s=28, color="C3", zorder=3, label="Pareto front (all objectives)"
         )
+        for x, y, ind in zip(xs[on], ys[on], [i for i in ok if i.id in front_ids], strict=True):
+            ax.annotate(str(ind.id), (x, y), xytext=(3, 3), textcoords="offset points", fontsize=7)
         _axes(ax, oa, ob)
+        _limits(ax, oa, "x")
+        _limits(ax, ob, "y")
     for ax in list(axes.flat)[len(pairs) :]:
         ax.axis("off")
     axes.flat[0].legend(fontsize=8)
-    fig.suptitle(f"{run.scenario.name}: {len(ok)} networks, {len(front)} on the front")
+    fig.suptitle(
+        f"{run.scenario.name}: {len(ok)} networks, {len(front)} on the front "
+        "(labels: ids for 'evonas export')"
+    )
     return _save(fig, out, "front_pairs")
 
 
