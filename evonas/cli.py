@@ -283,6 +283,16 @@ def cmd_compare(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_report(args: argparse.Namespace) -> int:
+    from evonas.record import load_run
+    from evonas.record.report import write_report
+
+    runs = [load_run(d) for d in args.run_dirs]
+    out = Path(args.out) if args.out else runs[0].dir / "report.html"
+    print(write_report(runs, out))
+    return 0
+
+
 def cmd_export(args: argparse.Namespace) -> int:
     from evonas.export import export_model
     from evonas.record import load_run
@@ -426,6 +436,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--where", action="append", metavar="COND", help="e.g. 'params<=100k'")
     p.add_argument("--best", metavar="OBJECTIVE", help="e.g. val_error")
     p.set_defaults(func=cmd_pick)
+
+    p = sub.add_parser(
+        "report",
+        help="one self-contained interactive HTML page of a run (or several to compare)",
+        description="Write an HTML report (opens from disk, no server, no network): the "
+        "interactive front (hover for details, click for the lineage), parallel coordinates, "
+        "hypervolume, how the front moved, failures; several runs are overlaid.",
+    )
+    p.add_argument("run_dirs", nargs="+")
+    p.add_argument("--out", help="the HTML file (default RUN_DIR/report.html)")
+    p.set_defaults(func=cmd_report)
 
     p = sub.add_parser("list", help="list the registered plug-ins of every kind")
     p.add_argument("kind", nargs="?", choices=sorted(_registries()), help="only this kind")
