@@ -96,8 +96,9 @@ def cmd_resume(args: argparse.Namespace) -> int:
     from evonas.scenario.parse import add_import_path
 
     display = ProgressDisplay()
-    budget = Budget(**dict(args.budget)) if args.budget else None
     scenario = load_run(args.run_dir).scenario
+    limit = scenario.budget.candidate_minutes  # kept: --budget replaces the run's limits
+    budget = Budget(**dict(args.budget), candidate_minutes=limit) if args.budget else None
     for folder in args.import_path or []:
         add_import_path(Path(folder).resolve())
     print(f"evonas: resuming {args.run_dir}", flush=True)
@@ -142,6 +143,12 @@ def _summary(result: Any) -> None:
             + f"; stopped: {result.stop_reason()})"
         )
     front = result.pareto_front()
+    if front and all(i.violation > 0 for i in front):
+        print(
+            "evonas: no network meets the hard constraints; the front holds the least "
+            "violating ones",
+            file=sys.stderr,
+        )
     print(
         f"evonas: {len(result.history())} evaluated, {len(front)} on the Pareto front, "
         f"hypervolume {result.hypervolume():.4f}; see {result.dir}/pareto.csv "

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from evonas.core.pareto import ParetoArchive, minimised_matrix, non_dominated
+from evonas.record.run import check_comparable
 from evonas.record.run_record import RecordError
 
 if TYPE_CHECKING:
@@ -252,16 +253,10 @@ def _lineage(run: Run, history: list[Any], front: list[Any], out: Path) -> list[
 def plot_compare(runs: Sequence[Run], out: Path) -> list[Path]:
     """Hypervolume against evaluations and time for several runs, and their fronts overlaid
     (first two objectives). The runs must share their objectives."""
+    check_comparable(runs)
     plt = _plt()
-    names = [o.name for o in runs[0].objectives]
-    for r in runs[1:]:
-        if [o.name for o in r.objectives] != names:
-            raise RecordError(
-                f"cannot compare {r.dir}: objectives {[o.name for o in r.objectives]} "
-                f"differ from {runs[0].dir}'s {names}"
-            )
     fig, (a, b, c) = plt.subplots(1, 3, figsize=(16, 4.3))
-    oa, ob = runs[0].objectives[0], runs[0].objectives[min(1, len(names) - 1)]
+    oa, ob = runs[0].objectives[0], runs[0].objectives[min(1, len(runs[0].objectives) - 1)]
     for k, r in enumerate(runs):
         hist = r.hypervolume_history()
         label = f"{r.scenario.name} ({r.dir.name})"

@@ -24,7 +24,7 @@ import numpy as np
 from evonas.core.individual import Individual
 from evonas.core.pareto import ParetoArchive, constrained_ranks, minimised_matrix
 from evonas.core.units import format_quantity
-from evonas.record.run import Run
+from evonas.record.run import Run, check_comparable
 from evonas.record.run_record import RecordError
 
 CLICK_JS = """
@@ -265,18 +265,10 @@ td, th { border-bottom: 1px solid #ddd; padding: 0.3em 0.6em; text-align: left; 
 
 def write_report(runs: Sequence[Run], out: Path) -> Path:
     """Writes the report of ``runs`` (one run, or several to compare) to ``out``."""
-    if not runs:
-        raise RecordError("a report needs at least one run")
+    check_comparable(runs)
     for run in runs:
         if not any(i.ok for i in run.history()):
             raise RecordError(f"run {run.dir} has no successful evaluation to report yet")
-    names = [o.name for o in runs[0].objectives]
-    for run in runs[1:]:
-        if [o.name for o in run.objectives] != names:
-            raise RecordError(
-                f"cannot report {run.dir} beside {runs[0].dir}: objectives "
-                f"{[o.name for o in run.objectives]} differ from {names}"
-            )
     from plotly.offline import get_plotlyjs
 
     parts: list[str] = []

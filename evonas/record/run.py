@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -160,6 +161,19 @@ class Run:
             )
         state = self.record.load_weights(ident)
         return build_model(ind.genome, self.input_shape, self.num_classes, state).eval()
+
+
+def check_comparable(runs: Sequence[Run]) -> None:
+    """Runs shown side by side must share their objectives (a :class:`RecordError` else)."""
+    if not runs:
+        raise RecordError("give at least one run")
+    names = [o.name for o in runs[0].objectives]
+    for run in runs[1:]:
+        if [o.name for o in run.objectives] != names:
+            raise RecordError(
+                f"cannot compare {run.dir}: objectives {[o.name for o in run.objectives]} "
+                f"differ from {runs[0].dir}'s {names}"
+            )
 
 
 def load_run(directory: str | os.PathLike[str]) -> Run:
