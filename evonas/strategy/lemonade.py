@@ -19,14 +19,34 @@ from evonas.core.pareto import pareto_front
 from evonas.strategy.base import Strategy, register_strategy
 
 
-def kde_density(points: np.ndarray, at: np.ndarray, min_bandwidth: float = 0.02) -> np.ndarray:
-    """Gaussian kernel density of ``points`` evaluated at ``at`` (Scott's bandwidth per
-    dimension, floored so a tight cluster still has a usable density)."""
+def kde_log_density(
+    points: np.ndarray, at: np.ndarray, min_bandwidth: float = 0.02
+) -> np.ndarray:
+    """Log of the Gaussian kernel density of ``points`` at ``at`` (Scott's bandwidth per
+    dimension, floored so a tight cluster still has a usable density). In the log domain
+    (log-sum-exp), so a point far from every other still gets a finite value where the
+    density itself would underflow to 0."""
     n, d = points.shape
     std = points.std(axis=0) if n > 1 else np.zeros(d)
     h = np.maximum(std * n ** (-1.0 / (d + 4)), min_bandwidth)
     z = (at[:, None, :] - points[None, :, :]) / h
-    return np.exp(-0.5 * (z**2).sum(axis=2)).mean(axis=1) / np.prod(h * np.sqrt(2 * np.pi))
+    log_kernel = -0.5 * (z**2).sum(axis=2)
+    peak = log_kernel.max(axis=1, keepdims=True)
+    log_mean = peak[:, 0] + np.log(np.exp(log_kernel - peak).mean(axis=1))
+    return log_mean - float(np.sum(np.log(h * np.sqrt(2 * np.pi))))
+
+
+def kde_density(points: np.ndarray, at: np.ndarray, min_bandwidth: float = 0.02) -> np.ndarray:
+    """The kernel density itself (see :func:`kde_log_density`)."""
+    return np.exp(kde_log_density(points, at, min_bandwidth))
+
+
+def inverse_density_weights(points: np.ndarray, at: np.ndarray) -> np.ndarray:
+    """Sampling probabilities proportional to 1 / density, computed in the log domain."""
+    log_weights = -kde_log_density(points, at)
+    log_weights -= log_weights.max()
+    weights = np.exp(log_weights)
+    return weights / weights.sum()
 
 
 @register_strategy("lemonade")
@@ -62,8 +82,7 @@ class Lemonade(Strategy):
         if not self.population:
             return self.restart()
         pts = self._cheap_points([p.objectives for p in self.population])
-        weights = 1.0 / kde_density(pts, pts)
-        weights /= weights.sum()
+        weights = inverse_density_weights(pts, pts)
         rng = self.rng
         out = []
         for _ in range(self.n_children):
@@ -81,8 +100,7 @@ class Lemonade(Strategy):
             return [candidates[int(i)] for i in sorted(picked)]
         pop = self._cheap_points([p.objectives for p in self.population])
         new = self._cheap_points([c.cheap for c in candidates])
-        weights = 1.0 / kde_density(pop, new)
-        weights /= weights.sum()
+        weights = inverse_density_weights(pop, new)
         picked = self.rng.choice(len(candidates), size=self.n_accept, replace=False, p=weights)
         return [candidates[int(i)] for i in sorted(picked)]
 

@@ -14,7 +14,7 @@ from evonas.core import Individual
 from evonas.space import simple_genome
 from evonas.strategy import Strategy, get_strategy, list_strategies
 from evonas.strategy._deap import rank_and_crowding, select_nsga2
-from evonas.strategy.lemonade import kde_density
+from evonas.strategy.lemonade import inverse_density_weights, kde_density
 from evonas.testing.contracts import StrategyContract
 
 
@@ -69,3 +69,14 @@ def test_lemonade_accepts_children_in_sparse_regions() -> None:
     at = np.array([[0.11, 0.1], [0.9, 0.9]])
     density = kde_density(pop, at)
     assert density[0] > 100 * density[1]
+
+
+def test_lemonade_weights_stay_finite_far_from_every_member() -> None:
+    """A child whose cheap objectives lie far from the whole population: the density
+    underflows to 0, the log-domain weights do not (it was 'Probabilities contain NaN')."""
+    pop = np.array([[0.0, 0.0], [0.001, 0.0], [0.0, 0.001]])
+    at = np.array([[0.0, 0.0005], [50.0, 50.0], [80.0, 80.0]])
+    assert kde_density(pop, at)[1] == 0.0  # what used to break the sampling
+    weights = inverse_density_weights(pop, at)
+    assert np.isfinite(weights).all() and weights.sum() == pytest.approx(1.0)
+    assert weights[2] >= weights[1] > 0 and weights[1] >= weights[0]
