@@ -79,4 +79,4 @@ def test_lemonade_weights_stay_finite_far_from_every_member() -> None:
     assert kde_density(pop, at)[1] == 0.0  # what used to break the sampling
     weights = inverse_density_weights(pop, at)
     assert np.isfinite(weights).all() and weights.sum() == pytest.approx(1.0)
-    assert weights[2] >= weights[1] > 0 and weights[1] >= weights[0]
+    assert int(np.argmax(weights)) == 2  # the sparsest region is the most likely
