@@ -5,8 +5,8 @@ parent uniformly among the sample's non-dominated members (constrained dominatio
 objectives carry hard constraints), appends its child and removes the oldest member.
 Uniform, not by crowding distance: the two extremes of a sample's front always have
 infinite crowding distance, so a crowding tie-break never lets the interior breed
-(measured on the surrogate, 5 seeds x 1000 evaluations: HV vs random 1.055 -> 1.158). Steady state: one child per
-free worker, so it runs asynchronously.
+(measured on the surrogate, 5 seeds x 1000 evaluations: HV vs random 1.055 -> 1.158).
+Steady state: one child per free worker, so it runs asynchronously.
 """
 
 from __future__ import annotations
