@@ -13,7 +13,7 @@ objectives are directly comparable.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -123,20 +123,23 @@ def minimised_matrix(
     individuals: Sequence[Individual], objectives: Sequence[ObjectiveInfo]
 ) -> np.ndarray:
     """Objective values as an (n, m) array to minimise (max objectives negated)."""
-    return np.array(
-        [[o.minimised(ind.objectives[o.name]) for o in objectives] for ind in individuals],
-        dtype=float,
-    ).reshape(len(individuals), len(objectives))
+    return _matrix(individuals, objectives, ObjectiveInfo.minimised)
 
 
 def normalised_matrix(
     individuals: Sequence[Individual], objectives: Sequence[ObjectiveInfo]
 ) -> np.ndarray:
     """Objective values mapped to [0, 1] (0 best) by each objective's fixed bounds."""
-    return np.array(
-        [[o.normalised(ind.objectives[o.name]) for o in objectives] for ind in individuals],
-        dtype=float,
-    ).reshape(len(individuals), len(objectives))
+    return _matrix(individuals, objectives, ObjectiveInfo.normalised)
+
+
+def _matrix(
+    individuals: Sequence[Individual],
+    objectives: Sequence[ObjectiveInfo],
+    f: Callable[[ObjectiveInfo, float], float],
+) -> np.ndarray:
+    rows = [[f(o, ind.objectives[o.name]) for o in objectives] for ind in individuals]
+    return np.array(rows, dtype=float).reshape(len(individuals), len(objectives))
 
 
 def non_dominated(points: np.ndarray) -> np.ndarray:

@@ -151,19 +151,29 @@ class Registry(Generic[T]):
         return len(self._entries)
 
 
-def accepted_params(fn: Callable[..., Any]) -> set[str] | None:
-    """Keyword names ``fn`` (or a class's constructor) accepts; None when it takes ``**kw``."""
+def named_params(fn: Callable[..., Any]) -> set[str] | None:
+    """Keyword names ``fn`` (or a class's constructor) spells out, ``**kwargs`` aside; None
+    when its signature cannot be read."""
     try:
-        sig = inspect.signature(fn)
+        params = inspect.signature(fn).parameters.values()
     except (TypeError, ValueError):
         return None
-    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in sig.parameters.values()):
-        return None
-    return {
-        n
-        for n, p in sig.parameters.items()
-        if p.kind in (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
-    }
+    kinds = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
+    return {p.name for p in params if p.kind in kinds}
+
+
+def takes_var_keyword(fn: Callable[..., Any]) -> bool:
+    """Whether ``fn`` takes ``**kwargs``."""
+    try:
+        params = inspect.signature(fn).parameters.values()
+    except (TypeError, ValueError):
+        return False
+    return any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params)
+
+
+def accepted_params(fn: Callable[..., Any]) -> set[str] | None:
+    """Keyword names ``fn`` accepts; None when it takes ``**kwargs`` (or is unreadable)."""
+    return None if takes_var_keyword(fn) else named_params(fn)
 
 
 def _check_params(fn: Callable[..., Any], params: dict[str, Any], label: str) -> None:

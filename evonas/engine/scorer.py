@@ -60,21 +60,22 @@ class Scorer:
     def cheap_names(self) -> list[str]:
         return [o.name for o in self.objectives if o.cheap]
 
-    def cheap(self, genome: Genome) -> tuple[dict[str, float], bool]:
-        """The cheap objectives of ``genome`` and whether they were computed just now (else
-        they came from the cache). Raises when an objective fails, hangs past the time limit
-        or gives a value that is not a finite number: that candidate fails."""
+    def cheap(self, genome: Genome) -> dict[str, float]:
+        """The cheap objectives of ``genome``, from the cache or measured now (then also kept
+        in :attr:`fresh` until :meth:`drain_fresh`, for the run record). Raises when an
+        objective fails, hangs past the time limit or gives a value that is not a finite
+        number: that candidate fails."""
         cached = self.cache.get(genome.hash)
         if cached is not None and all(n in cached for n in self.cheap_names):
             values = {n: cached[n] for n in self.cheap_names}
             if all(math.isfinite(v) for v in values.values()):
-                return values, False
+                return values
         ctx = EvalContext(genome, self.input_shape, self.num_classes)
         with deadline(self.time_limit, "its cheap objectives"):
             values = {o.name: _finite(o, o(ctx)) for o in self.objectives if o.cheap}
         self.cache[genome.hash] = values
         self.fresh[genome.hash] = values
-        return values, True
+        return values
 
     def drain_fresh(self) -> dict[str, dict[str, float]]:
         """Cheap values computed since the last call (for the run record)."""
@@ -87,7 +88,7 @@ class Scorer:
         if not self.cheap_constrained:
             return None
         try:
-            values, _ = self.cheap(genome)
+            values = self.cheap(genome)
         except (Exception, SystemExit):
             return None
         for info in self.cheap_constrained:

@@ -130,16 +130,17 @@ class Search:
         """Asks, makes and scores children, lets the strategy accept, submits; says whether
         anything was accepted."""
         made = self.children.make_all(self.strategy.ask(self._free()), extra)
-        for genome_hash, values in self.scorer.drain_fresh().items():
-            for o in self.observers:
-                o.on_cheap(genome_hash, values)
         scored, failed = [], []
         for c in made:
             try:
-                c.cheap = self._cheap(c)
+                c.cheap = self.scorer.cheap(c.genome)
                 scored.append(c)
             except (Exception, SystemExit) as exc:  # fails this candidate, not the run
                 failed.append((c, exc))
+        # every value measured now (also by the factory's constraint check) goes on record
+        for genome_hash, values in self.scorer.drain_fresh().items():
+            for o in self.observers:
+                o.on_cheap(genome_hash, values)
         accepted = self.strategy.accept(scored)
         for child in accepted:
             if self.budget.may_submit(self.progress, len(self._pending)):
@@ -165,13 +166,6 @@ class Search:
         return self.progress
 
     # --- children and jobs --------------------------------------------------------------
-    def _cheap(self, candidate: Candidate) -> dict[str, float]:
-        values, _ = self.scorer.cheap(candidate.genome)
-        for genome_hash, fresh in self.scorer.drain_fresh().items():
-            for o in self.observers:
-                o.on_cheap(genome_hash, fresh)
-        return values
-
     def _submit(self, candidate: Candidate, failure: BaseException | None = None) -> None:
         """Starts training a candidate; one that ``failure`` already ended (its cheap
         objectives failed) is recorded as failed without training."""

@@ -11,7 +11,6 @@ when its signature names them.
 from __future__ import annotations
 
 import functools
-import inspect
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, fields
 from typing import Any
@@ -22,7 +21,12 @@ from evonas.core.config import SpaceLimits
 from evonas.core.errors import UserError
 from evonas.core.individual import Individual
 from evonas.core.observer import Observer, WeightBacking
-from evonas.core.registry import RegistryError, accepted_params
+from evonas.core.registry import (
+    RegistryError,
+    accepted_params,
+    named_params,
+    takes_var_keyword,
+)
 from evonas.data.datasets import DATASETS, TaskData, make_task
 from evonas.engine.children import ChildFactory
 from evonas.engine.evaluator import TrainingEvaluator
@@ -132,11 +136,11 @@ def _check_data_keys(loader: Any, s: Scenario) -> None:
     loader that does not take them, are errors. A loader declares by its signature; one
     taking ``**split`` (as the built-ins do) also takes :func:`make_task`'s split options;
     one whose signature cannot be read is not checked."""
-    named = _named_params(loader)
+    named = named_params(loader)
     if named is None:
         return
-    if _has_var_keyword(loader):
-        named |= (_named_params(make_task) or set()) - {"name", "train", "test"}
+    if takes_var_keyword(loader):
+        named |= (named_params(make_task) or set()) - {"name", "train", "test"}
     for key in ("root", "download"):
         value, default = getattr(s.data, key), getattr(DataConfig, key)
         if key not in named and value != default:
@@ -150,24 +154,6 @@ def _check_data_keys(loader: Any, s: Scenario) -> None:
                 f"data.options.{key}: dataset {s.data.dataset!r} has no option {key!r}; "
                 f"valid: {', '.join(sorted(named - own)) or 'none'}"
             )
-
-
-def _named_params(fn: Any) -> set[str] | None:
-    """The keyword names a function spells out (``**kwargs`` aside); None if unreadable."""
-    try:
-        params = inspect.signature(fn).parameters.values()
-    except (TypeError, ValueError):
-        return None
-    kinds = (inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY)
-    return {p.name for p in params if p.kind in kinds}
-
-
-def _has_var_keyword(fn: Any) -> bool:
-    try:
-        params = inspect.signature(fn).parameters.values()
-    except (TypeError, ValueError):
-        return False
-    return any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params)
 
 
 def check_initial_sizes(
@@ -240,7 +226,7 @@ def load_data(s: Scenario) -> TaskData:
         "seed": s.seed,
         **d.options,
     }
-    named = _named_params(loader) or set()
+    named = named_params(loader) or set()
     for key, value in (("root", d.root), ("download", d.download)):
         if key in named:
             kwargs[key] = value

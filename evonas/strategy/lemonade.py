@@ -19,9 +19,7 @@ from evonas.core.pareto import pareto_front
 from evonas.strategy.base import Strategy, register_strategy
 
 
-def kde_log_density(
-    points: np.ndarray, at: np.ndarray, min_bandwidth: float = 0.02
-) -> np.ndarray:
+def kde_log_density(points: np.ndarray, at: np.ndarray, min_bandwidth: float = 0.02) -> np.ndarray:
     """Log of the Gaussian kernel density of ``points`` at ``at`` (Scott's bandwidth per
     dimension, floored so a tight cluster still has a usable density). In the log domain
     (log-sum-exp), so a point far from every other still gets a finite value where the
