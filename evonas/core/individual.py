@@ -74,6 +74,16 @@ class Candidate:
     approximate: bool  # an approximate morphism was used: distil from the parent
     cheap: dict[str, float] = field(default_factory=dict)  # cheap objectives, before training
 
+    @property
+    def calibrate(self) -> tuple[str, ...]:
+        """Batch norms a morphism inserted to be set from the data before training (a
+        ``"calibrate"`` list in its record's details), that are still in the genome."""
+        if self.state is None:
+            return ()
+        present = {n.id for n in self.genome.nodes}
+        ids = (i for r in self.morphisms for i in r.details.get("calibrate", ()))
+        return tuple(i for i in dict.fromkeys(ids) if i in present)
+
 
 @dataclass(frozen=True)
 class TrainResult:

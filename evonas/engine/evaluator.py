@@ -30,5 +30,9 @@ class TrainingEvaluator(Evaluator):
     ) -> TrainResult:
         distil = self.trainer.config.distill and candidate.approximate
         return self.trainer.train(
-            candidate.genome, candidate.state, seed=seed, teacher=teacher if distil else None
+            candidate.genome,
+            candidate.state,
+            seed=seed,
+            teacher=teacher if distil else None,
+            calibrate=candidate.calibrate,
         )

@@ -5,8 +5,17 @@ from evonas.model.builder import (
     SepConv,
     StateDict,
     build_model,
+    calibrate_batchnorm,
     count_params,
     init_weights,
 )
 
-__all__ = ["GenomeNet", "SepConv", "StateDict", "build_model", "count_params", "init_weights"]
+__all__ = [
+    "GenomeNet",
+    "SepConv",
+    "StateDict",
+    "build_model",
+    "calibrate_batchnorm",
+    "count_params",
+    "init_weights",
+]

@@ -6,6 +6,8 @@ by node (that is what the morphisms do) and loaded into the child's model by nam
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import torch
 from torch import nn
@@ -148,6 +150,51 @@ def init_weights(model: nn.Module, gen: torch.Generator) -> None:
             m.weight.copy_(torch.randn(m.weight.shape, generator=gen) * 0.01)
             if m.bias is not None:
                 m.bias.zero_()
+
+
+@torch.no_grad()
+def calibrate_batchnorm(model: GenomeNet, x: torch.Tensor, node_ids: Sequence[str]) -> None:
+    """Makes the batch norms ``node_ids`` the identity on the batch ``x``, in train mode as
+    well as in eval mode (LEMONADE's initialisation of a layer inserted by ``deepen``).
+
+    Each one's scale and shift are set to the standard deviation and mean of its input on
+    ``x`` (per channel), and its running statistics to the same, so normalising and
+    de-normalising cancel. One forward pass in train mode, in network order, so a batch
+    norm fed by another calibrated one sees that one's final output. No other running
+    statistic changes.
+    """
+    targets = {i for i in node_ids if i in model.nodes}
+    if not targets:
+        return
+    bns = [m for m in model.modules() if isinstance(m, nn.BatchNorm2d)]
+    saved = [(m, m.momentum, m.num_batches_tracked.clone()) for m in bns]
+    handles = []
+
+    def set_from_input(module: nn.Module, args: tuple[torch.Tensor, ...]) -> None:
+        assert isinstance(module, nn.BatchNorm2d)
+        inp = args[0].float()
+        var, mean = torch.var_mean(inp, dim=(0, 2, 3), unbiased=False)
+        module.weight.copy_((var + module.eps).sqrt())
+        module.bias.copy_(mean)
+        assert module.running_mean is not None and module.running_var is not None
+        module.running_mean.copy_(mean)
+        module.running_var.copy_(var)
+
+    for node_id in targets:
+        handles.append(model.nodes[node_id].register_forward_pre_hook(set_from_input))
+    was_training = model.training
+    try:
+        for m in bns:
+            m.momentum = 0.0  # the pass reads batch statistics without recording them
+        model.train()
+        model(x)
+    finally:
+        for h in handles:
+            h.remove()
+        for m, momentum, tracked in saved:
+            m.momentum = momentum
+            m.num_batches_tracked.copy_(tracked)
+        model.train(was_training)
 
 
 def count_params(genome: Genome, input_shape: tuple[int, int, int], num_classes: int) -> int:

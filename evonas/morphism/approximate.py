@@ -3,9 +3,13 @@
 LEMONADE repairs the change by fine-tuning the child with distillation from its parent; each
 result reports its deviation when :meth:`Morphism.apply` is given a probe batch.
 
-* ``remove_layer``: drop a same-width convolution (with the BN and ReLU that only it feeds),
-  or a stride-1 pooling node;
-* ``remove_skip``: drop one input of an ``add`` or ``concat`` (and the branch that only fed it);
+* ``remove_layer``: drop a same-width convolution (with the BN and ReLU that only it feeds);
+* ``remove_skip``: drop one input of an ``add`` or ``concat`` (and the branch that only fed it)
+  where that removes parameters: a ``concat`` always narrows its readers; an ``add`` input
+  qualifies only when a weighted layer feeds nothing else (not an identity shortcut);
+
+Every approximate morphism shrinks the network (fewer parameters): a change of function
+that buys nothing is not offered. Stride-1 pooling layers are not removed for that reason.
 * ``prune_filters``: drop the channels of a group with the smallest L1 filter norm, and the
   matching input weights of its readers;
 * ``separable``: replace a convolution by a depthwise-separable one, initialised with the best
@@ -40,9 +44,7 @@ class RemoveLayer(Morphism):
     def sites(self, genome: Genome) -> list[Site]:
         out: list[Site] = []
         for n in genome.nodes:
-            if n.op in ("max_pool", "avg_pool"):
-                out.append((n.id,))
-            elif (
+            if (
                 n.op in CONV_OPS
                 and n.inputs[0] != INPUT
                 and genome.channels[n.inputs[0]] == genome.channels[n.id]
@@ -86,6 +88,8 @@ class RemoveSkip(Morphism):
             if n.op not in ("add", "concat"):
                 continue
             for k in range(len(n.inputs)):
+                if n.op == "add" and not _frees_weights(genome, n, k):
+                    continue
                 if n.op == "concat":
                     try:
                         plan_remap(
@@ -130,6 +134,18 @@ class RemoveSkip(Morphism):
         nodes, new = prune_dead(nodes, output, new)
         record = MorphismRecord(self.name, site, {"removed_input": merge.inputs[k]})
         return Child(Genome(tuple(nodes), output), new, record)
+
+
+def _frees_weights(genome: Genome, merge: Node, k: int) -> bool:
+    """Whether dropping input ``k`` of ``merge`` leaves a weighted layer (conv, sep_conv,
+    BN) reaching nothing, so that the child is smaller."""
+    live = {genome.output}
+    for n in reversed(genome.nodes):
+        if n.id not in live:
+            continue
+        inputs = n.inputs[:k] + n.inputs[k + 1 :] if n.id == merge.id else n.inputs
+        live.update(inputs)
+    return any(n.id not in live and (n.op in CONV_OPS or n.op == "bn") for n in genome.nodes)
 
 
 def _concat_keep(genome: Genome, node: Node, drop: int) -> torch.Tensor:
@@ -190,7 +206,8 @@ class PruneFilters(Morphism):
 
 @register_morphism("separable")
 class Separable(Morphism):
-    """Replaces a k x k convolution (k >= 3) by a depthwise-separable one.
+    """Replaces a k x k convolution (k >= 3, two or more outputs) by a depthwise-separable
+    one.
 
     With ``W[o, i]`` the kernel from input ``i`` to output ``o``, each input channel's slice
     ``W[:, i]`` (``C_out x k^2``) is replaced by its best rank-1 approximation ``p_i d_i^T``
@@ -200,7 +217,12 @@ class Separable(Morphism):
     preserving = False
 
     def sites(self, genome: Genome) -> list[Site]:
-        return [(n.id,) for n in genome.nodes if n.op == "conv" and (n.kernel or 0) >= 3]
+        # k >= 3 and >= 2 outputs: only then has the separable form fewer weights
+        return [
+            (n.id,)
+            for n in genome.nodes
+            if n.op == "conv" and (n.kernel or 0) >= 3 and (n.channels or 0) >= 2
+        ]
 
     def apply_at(
         self, genome: Genome, state: StateDict | None, site: Site, rng: np.random.Generator

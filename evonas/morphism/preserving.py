@@ -3,7 +3,10 @@
 Each child computes exactly its parent's function in eval mode (up to float rounding):
 
 * ``deepen``: insert conv-BN-ReLU after a ReLU, conv = identity, BN = identity, and ReLU is
-  the identity on the non-negative output of the ReLU it follows;
+  the identity on the non-negative output of the ReLU it follows. The record asks for the
+  new BN to be *calibrated* (:func:`~evonas.model.builder.calibrate_batchnorm`): before
+  training, its scale/shift and running statistics are set from the parent's activations
+  there, so the child is the identity in train mode (batch statistics) too;
 * ``widen``: Net2WiderNet on a channel group; copies are read with weights divided by their
   count, and optional noise is added and subtracted in pairs so the sum is unchanged;
 * ``add_skip``: ``v + conv1x1(u)`` with a zero-initialised 1x1 branch, or
@@ -78,7 +81,12 @@ class Deepen(Morphism):
         record = MorphismRecord(
             self.name,
             site,
-            {"kernel": k, "new_nodes": [conv_id, bn_id, relu_id], "readers": list(readers)},
+            {
+                "kernel": k,
+                "new_nodes": [conv_id, bn_id, relu_id],
+                "readers": list(readers),
+                "calibrate": [bn_id],
+            },
         )
         return Child(Genome(tuple(nodes), output), new, record)
 
@@ -191,7 +199,8 @@ def _symmetric_noise(
 
 @register_morphism("add_skip")
 class AddSkip(Morphism):
-    """Adds a skip connection from an earlier tensor ``u`` to a later ``v`` of one stage.
+    """Adds a skip connection from an earlier tensor ``u`` to a later ``v`` of one stage;
+    ``u`` is always a normalised tensor (:func:`normalised_tensors`).
 
     Args:
         modes: ``"add"`` (``v + conv1x1(u)``, branch zero-initialised) and/or ``"concat"``
@@ -208,11 +217,12 @@ class AddSkip(Morphism):
     def sites(self, genome: Genome) -> list[Site]:
         out: list[Site] = []
         stage = genome.stage_of
+        normalised = normalised_tensors(genome)
         for j, v in enumerate(genome.nodes):
             readers = [genome[c] for c in genome.consumers[v.id]]
             concat_ok = all(r.op in CONV_OPS for r in readers)
             for u in genome.nodes[:j]:
-                if stage[u.id] != stage[v.id] or u.id in v.inputs:
+                if stage[u.id] != stage[v.id] or u.id in v.inputs or u.id not in normalised:
                     continue
                 if "add" in self.modes:
                     out.append(("add", u.id, v.id))
@@ -252,6 +262,18 @@ class AddSkip(Morphism):
             output = cat_id if genome.output == v else genome.output
             details = {"new_nodes": [cat_id]}
         return Child(Genome(tuple(nodes), output), new, MorphismRecord(self.name, site, details))
+
+
+def normalised_tensors(genome: Genome) -> set[str]:
+    """Tensors on a batch-normalised scale: a BN's output, and what ReLU, pooling and merges
+    of only such tensors make of it. Raw convolution outputs can be large; a skip that
+    reads one gets large gradients on its zero-initialised weights and can diverge at the
+    learning rates that suit the rest of the network, so skips read only these."""
+    out: set[str] = set()
+    for n in genome.nodes:
+        if n.op == "bn" or (n.op not in CONV_OPS and all(i in out for i in n.inputs)):
+            out.add(n.id)
+    return out
 
 
 def _zero_readers(

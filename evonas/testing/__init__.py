@@ -9,12 +9,14 @@ the morphism contract as a function; :mod:`evonas.testing.contracts` has the con
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import torch
 from torch import nn
 
 from evonas.core.individual import StateDict
-from evonas.model.builder import GenomeNet, build_model, torch_generator
+from evonas.model.builder import GenomeNet, build_model, calibrate_batchnorm, torch_generator
 from evonas.morphism.base import Child, Morphism
 from evonas.space.genome import Genome
 
@@ -77,6 +79,25 @@ def logits(
     return model(x)
 
 
+@torch.no_grad()
+def train_logits(
+    genome: Genome, state: StateDict, x: torch.Tensor, calibrate: Sequence[str] = ()
+) -> torch.Tensor:
+    """Train-mode outputs (batch statistics) of ``genome`` with ``state`` on ``x``, after
+    calibrating the batch norms ``calibrate`` on ``x`` as the trainer does on its first
+    batch."""
+    classes = int(state["head.weight"].shape[0])
+    shape = (int(x.shape[1]), int(x.shape[2]), int(x.shape[3]))
+    model: GenomeNet = build_model(genome, shape, classes, state)
+    calibrate_batchnorm(model, x, calibrate)
+    return model.train()(x)
+
+
+def relative_change(a: torch.Tensor, b: torch.Tensor) -> float:
+    """``||b - a|| / ||a||``."""
+    return float((b - a).norm() / a.norm().clamp_min(1e-12))
+
+
 def check_morphism(
     morphism: Morphism,
     genome: Genome,
@@ -120,5 +141,12 @@ def check_morphism(
         change = (logits(child.genome, child.state, x) - logits(genome, state, x)).abs().max()
         assert float(change) <= tolerance, (
             f"{morphism.name} changed the function by {float(change)}"
+        )
+        calibrate = child.record.details.get("calibrate", ())
+        moved = relative_change(
+            train_logits(genome, state, x), train_logits(child.genome, child.state, x, calibrate)
+        )
+        assert moved <= 1e-4, (
+            f"{morphism.name} changed the train-mode function by {moved:.3g} (relative)"
         )
     return child

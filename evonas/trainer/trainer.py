@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Sequence
 
 import torch
 import torch.nn.functional as F
@@ -22,7 +23,7 @@ from torch import nn
 
 from evonas.core.individual import StateDict, Status, TrainResult
 from evonas.data.datasets import TaskData
-from evonas.model.builder import GenomeNet, build_model, init_weights
+from evonas.model.builder import GenomeNet, build_model, calibrate_batchnorm, init_weights
 from evonas.space.genome import Genome
 from evonas.trainer.settings import TrainSettings
 
@@ -94,6 +95,7 @@ class Trainer:
         teacher: tuple[Genome, StateDict] | None = None,
         epochs: float | None = None,
         steps: int | None = None,
+        calibrate: Sequence[str] = (),
     ) -> TrainResult:
         """Trains ``genome`` (from ``state`` if given, else from scratch) and evaluates it.
 
@@ -105,6 +107,8 @@ class Trainer:
             teacher: a (genome, state) to distil from (the parent, after an approximate
                 morphism); its weight and temperature come from the config.
             epochs, steps: override the config's budget for this call.
+            calibrate: batch norms (node ids) to set from the first batch's activations
+                before the first step (:func:`calibrate_batchnorm`; ``deepen`` asks for it).
         """
         cfg = self.config
         started = time.perf_counter()
@@ -114,7 +118,7 @@ class Trainer:
         try:
             model = self.build(genome, state, seed)
             teacher_model = self.build(*teacher, seed).eval() if teacher is not None else None
-            loss_tail = self._fit(model, teacher_model, n_steps, seed)
+            loss_tail = self._fit(model, teacher_model, n_steps, seed, calibrate)
             seconds = time.perf_counter() - started
             if not math.isfinite(loss_tail):
                 return self._failed(
@@ -175,7 +179,14 @@ class Trainer:
         per_epoch = len(self.data.train_y) / self.config.batch_size
         return max(1, round(budget * per_epoch))
 
-    def _fit(self, model: nn.Module, teacher: nn.Module | None, n_steps: int, seed: int) -> float:
+    def _fit(
+        self,
+        model: GenomeNet,
+        teacher: nn.Module | None,
+        n_steps: int,
+        seed: int,
+        calibrate: Sequence[str] = (),
+    ) -> float:
         cfg = self.config
         decay: list[nn.Parameter] = []
         no_decay: list[nn.Parameter] = []
@@ -208,6 +219,8 @@ class Trainer:
             pos += bs
             x = self._augment(self._normalise(self._train_x[idx]), gen)
             y = self._train_y[idx]
+            if step == 0 and calibrate:
+                calibrate_batchnorm(model, x, calibrate)
             for group in opt.param_groups:
                 group["lr"] = lrs[step]
             with self._autocast():

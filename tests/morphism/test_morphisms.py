@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 import torch
 
-from evonas.model import build_model
+from evonas.model import build_model, calibrate_batchnorm
 from evonas.morphism import (
     MORPHISMS,
     Child,
@@ -25,8 +25,16 @@ from evonas.morphism import (
 )
 from evonas.core import RegistryError
 from evonas.space import Genome, random_genome, simple_genome
-from evonas.testing import check_morphism, logits, trained_looking_state
+from evonas.morphism.preserving import normalised_tensors
+from evonas.testing import (
+    check_morphism,
+    logits,
+    relative_change,
+    train_logits,
+    trained_looking_state,
+)
 from evonas.testing.contracts import MorphismContract
+
 
 def n_params(genome: Genome) -> int:
     return sum(p.numel() for p in build_model(genome, (1, 16, 16), 5).parameters())
@@ -55,11 +63,78 @@ def test_preserving_at_every_site(name: str) -> None:
             assert (logits(child.genome, child.state, x) - ref).abs().max() <= 1e-5, site
 
 
+@pytest.mark.parametrize("name", list_morphisms(preserving=True))
+def test_preserving_in_train_mode_at_every_site(name: str) -> None:
+    """Fine-tuning runs in train mode (batch statistics): after the trainer's calibration
+    on the first batch, every site keeps the train-mode logits too."""
+    morphism = get_morphism(name)
+    for seed in range(3):
+        rng = np.random.default_rng(200 + seed)
+        genome = random_genome(rng)
+        state = trained_looking_state(genome, (3, 12, 12), 4, rng)
+        x = torch.randn(8, 3, 12, 12, generator=torch.Generator().manual_seed(seed))
+        ref = train_logits(genome, state, x)
+        for site in morphism.sites(genome):
+            child = morphism.apply_at(genome, state, site, rng)
+            out = train_logits(
+                child.genome, child.state, x, child.record.details.get("calibrate", ())
+            )
+            assert relative_change(ref, out) <= 1e-4, site
+
+
+def test_uncalibrated_deepen_moves_train_mode_logits() -> None:
+    """The calibration is what makes deepen the identity in train mode (the reference
+    the test above relies on is not vacuous)."""
+    rng = np.random.default_rng(5)
+    genome = simple_genome()
+    state = trained_looking_state(genome, (1, 8, 8), 3, rng)
+    x = torch.randn(16, 1, 8, 8, generator=torch.Generator().manual_seed(0))
+    child = get_morphism("deepen").apply_at(genome, state, ("n2",), rng)
+    ref = train_logits(genome, state, x)
+    assert relative_change(ref, train_logits(child.genome, child.state, x)) > 1e-2
+    calibrated = train_logits(child.genome, child.state, x, child.record.details["calibrate"])
+    assert relative_change(ref, calibrated) <= 1e-5
+    # the eval-mode identity holds after calibration as well
+    model = build_model(child.genome, (1, 8, 8), 3, child.state)
+    calibrate_batchnorm(model, x, child.record.details["calibrate"])
+    with torch.no_grad():
+        assert (model.eval()(x) - logits(genome, state, x)).abs().max() <= 1e-5
+
+
+@pytest.mark.parametrize("name", list_morphisms(preserving=False))
+def test_approximate_morphisms_always_shrink(name: str) -> None:
+    """An approximate morphism changes the function; it must buy a smaller network."""
+    morphism = get_morphism(name)
+    checked = 0
+    for seed in range(12):
+        rng = np.random.default_rng(300 + seed)
+        genome = random_genome(rng)
+        for site in morphism.sites(genome):
+            child = morphism.apply_at(genome, None, site, rng)
+            assert n_params(child.genome) < n_params(genome), (site, genome.summary())
+            checked += 1
+    assert checked > 0
+
+
+def test_skips_read_only_normalised_tensors() -> None:
+    """A skip from a raw convolution output diverged at the default learning rate; every
+    add_skip source is a BN output or made only from BN outputs."""
+    for seed in range(10):
+        genome = random_genome(np.random.default_rng(400 + seed))
+        normalised = normalised_tensors(genome)
+        for _, u, _ in get_morphism("add_skip").sites(genome):
+            assert u in normalised
+            assert genome[u].op not in ("conv", "sep_conv")
+    chain = simple_genome(convs_per_stage=2)
+    sources = {u for _, u, _ in get_morphism("add_skip").sites(chain)}
+    assert sources and all(chain[u].op in ("bn", "relu", "reduce") for u in sources)
+
+
 @pytest.mark.parametrize("name", list_morphisms())
 def test_different_seeds_give_different_children(name: str) -> None:
     morphism = get_morphism(name)
     genome = max(
-        (random_genome(np.random.default_rng(s)) for s in range(10)),
+        (random_genome(np.random.default_rng(s)) for s in range(40)),
         key=lambda g: len(morphism.sites(g)),
     )
     assert len(morphism.sites(genome)) >= 3
