@@ -167,7 +167,7 @@ def calibrate_batchnorm(model: GenomeNet, x: torch.Tensor, node_ids: Sequence[st
     if not targets:
         return
     bns = [m for m in model.modules() if isinstance(m, nn.BatchNorm2d)]
-    saved = [(m, m.momentum, m.num_batches_tracked.clone()) for m in bns]
+    saved = [(m, m.momentum, _tracked(m).clone()) for m in bns]
     handles = []
 
     def set_from_input(module: nn.Module, args: tuple[torch.Tensor, ...]) -> None:
@@ -193,8 +193,13 @@ def calibrate_batchnorm(model: GenomeNet, x: torch.Tensor, node_ids: Sequence[st
             h.remove()
         for m, momentum, tracked in saved:
             m.momentum = momentum
-            m.num_batches_tracked.copy_(tracked)
+            _tracked(m).copy_(tracked)
         model.train(was_training)
+
+
+def _tracked(bn: nn.BatchNorm2d) -> torch.Tensor:
+    assert bn.num_batches_tracked is not None  # built with track_running_stats
+    return bn.num_batches_tracked
 
 
 def count_params(genome: Genome, input_shape: tuple[int, int, int], num_classes: int) -> int:
