@@ -31,10 +31,10 @@ BUDGETS = (0.125, 0.25, 0.5, 1.0, 2.0, 3.0, 4.0, 6.0, 8.0)
 
 
 def epochs_to_target(
-    trainer: Trainer, genome, state, target: float, seed: int, label: str
+    trainer: Trainer, genome, state, target: float, seed: int, label: str, calibrate=()
 ) -> float:  # type: ignore[no-untyped-def]
     for budget in BUDGETS:
-        result = trainer.train(genome, state, seed=seed, epochs=budget)
+        result = trainer.train(genome, state, seed=seed, epochs=budget, calibrate=calibrate)
         acc = 1.0 - result.val_error
         print(f"  {label:<9} budget {budget:>5} epochs: val_acc={acc:.4f} ({result.seconds:.1f}s)")
         if acc >= target:
@@ -62,9 +62,12 @@ def main() -> None:
     print(f"parent {parent}: {args.parent_epochs} epochs -> val_acc={target:.4f}")
     rng = np.random.default_rng(args.seed)
     child = get_morphism("deepen").apply(parent, result.state, rng)
+    calibrate = tuple(child.record.details["calibrate"])  # as the search's evaluator does
     child = get_morphism("widen").apply(child.genome, child.state, rng)
     print(f"child  {child.genome} (deepen, then widen)")
-    inherited = epochs_to_target(trainer, child.genome, child.state, target, args.seed, "inherited")
+    inherited = epochs_to_target(
+        trainer, child.genome, child.state, target, args.seed, "inherited", calibrate
+    )
     scratch = epochs_to_target(trainer, child.genome, None, target, args.seed, "scratch")
     print(
         f"epochs to reach {target:.4f}: inherited {inherited}, scratch {scratch}; "

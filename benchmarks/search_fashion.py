@@ -6,7 +6,8 @@ params. Writes its run record (events.jsonl, weights, pareto.csv) under ``--out`
 
 Last line: ``front_size=<n> best_val_acc=<x> smallest_params_at_85pct=<n> evaluations=<n>``
 (``smallest_params_at_85pct``: fewest parameters among networks with validation accuracy
->= 0.85; ``none`` if no network got there).
+>= 0.85; ``none`` if no network got there). The line before it gives the share of children
+whose training diverged (target 0).
 
     python benchmarks/search_fashion.py --strategy lemonade --minutes 10
 """
@@ -20,7 +21,7 @@ from dataclasses import replace
 import torch
 
 import evonas
-from evonas.core import Budget, Individual, Observer, SearchState
+from evonas.core import Budget, Individual, Observer, SearchState, Status
 from evonas.scenario import DataConfig, Scenario, StrategyConfig
 from evonas.trainer import TrainSettings, resolve_device
 
@@ -76,6 +77,14 @@ def main() -> None:
     good = [i.objectives["params"] for i in ok if 1 - i.objectives["val_error"] >= 0.85]
     smallest = f"{min(good):.0f}" if good else "none"
     epochs = sum(i.train.epochs for i in history)
+    children = [i for i in history if i.parent_id is not None]
+    diverged = [i for i in children if i.status == Status.DIVERGED]
+    by_morphism = sorted({m.name for i in diverged for m in i.morphisms})
+    print(
+        f"diverged children: {len(diverged)} of {len(children)} "
+        f"(share {len(diverged) / max(1, len(children)):.3f}; target 0)"
+        + (f", morphisms involved: {', '.join(by_morphism)}" if diverged else "")
+    )
     print(
         f"run record: {run.dir} (evonas show {run.dir}); device {dev.type}, threads "
         f"{torch.get_num_threads()}, data fraction {fraction}, {epochs:.1f} training epochs, "

@@ -20,6 +20,7 @@ from evonas.core.individual import (
     Status,
     TrainFacts,
     TrainResult,
+    lineage_depths,
 )
 from evonas.core.observer import Observer, SearchState, WeightBacking
 from evonas.core.pareto import (
@@ -64,6 +65,7 @@ __all__ = [
     "constrained_ranks",
     "hypervolume",
     "import_object",
+    "lineage_depths",
     "minimised_matrix",
     "non_dominated",
     "nondominated_ranks",

@@ -10,6 +10,7 @@ told and the run record stores.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field, fields
 from enum import StrEnum
 from typing import Any
@@ -183,6 +184,16 @@ class Individual:
             if d.get("violation", 0.0) is None
             else float(d.get("violation", 0.0)),
         )
+
+
+def lineage_depths(individuals: Iterable[Individual]) -> dict[int, int]:
+    """Morphisms between each individual and its initial network (0 for an initial one),
+    by id; ``individuals`` in order of id. How far a search has reached into the space."""
+    depth: dict[int, int] = {}
+    for ind in individuals:
+        before = depth.get(ind.parent_id, 0) if ind.parent_id is not None else 0
+        depth[ind.id] = before + len(ind.morphisms)
+    return depth
 
 
 def _violation(value: object) -> float:

@@ -19,6 +19,8 @@ class TrainSettings:
     batch_size: int = 128  # images per step
     lr: float = 0.2  # peak learning rate (SGD, Nesterov), cosine decay to 0
     warmup: float = 0.02  # share of steps with linear warm-up
+    child_lr: float | None = None  # peak learning rate of inherited fine-tuning (None: lr)
+    child_warmup: float | None = None  # warm-up share of inherited fine-tuning (None: warmup)
     momentum: float = 0.9  # Nesterov momentum
     weight_decay: float = 5e-4  # on conv and linear weights (not on BN or biases)
     label_smoothing: float = 0.1
@@ -46,11 +48,25 @@ class TrainSettings:
         check(self.nan_check_every >= 1, "trainer.nan_check_every", "must be >= 1")
         check(self.lr > 0, "trainer.lr", "must be > 0")
         check(0 <= self.warmup < 1, "trainer.warmup", "must lie in [0, 1)")
+        check(self.child_lr is None or self.child_lr > 0, "trainer.child_lr", "must be > 0")
+        check(
+            self.child_warmup is None or 0 <= self.child_warmup < 1,
+            "trainer.child_warmup",
+            "must lie in [0, 1)",
+        )
         check(0 <= self.momentum < 1, "trainer.momentum", "must lie in [0, 1)")
         check(self.weight_decay >= 0, "trainer.weight_decay", "must be >= 0")
         check(0 <= self.label_smoothing < 1, "trainer.label_smoothing", "must lie in [0, 1)")
         check(0 <= self.distill_weight <= 1, "trainer.distill_weight", "must lie in [0, 1]")
         check(self.distill_temperature > 0, "trainer.distill_temperature", "must be > 0")
+
+    def schedule_for(self, inherited: bool) -> tuple[float, float]:
+        """(peak learning rate, warm-up share) of a child's fine-tuning or of training from
+        scratch."""
+        if not inherited:
+            return self.lr, self.warmup
+        lr = self.lr if self.child_lr is None else self.child_lr
+        return lr, self.warmup if self.child_warmup is None else self.child_warmup
 
     def epochs_for(self, inherited: bool) -> float:
         """The epoch budget of a child that inherited weights, or of a from-scratch network."""

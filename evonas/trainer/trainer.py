@@ -4,7 +4,8 @@ Built for throughput on small networks. The whole dataset sits on the training d
 uint8 and every batch is gathered, normalised and augmented there (random crop with padding,
 horizontal flip), so no DataLoader worker is in the hot path; tensors are channels_last, and
 on CUDA the step runs under bf16 autocast. SGD with Nesterov momentum, cosine decay, label
-smoothing and weight decay; optional distillation from a teacher (the parent) after an
+smoothing and weight decay; inherited children fine-tune with their own peak learning rate
+and warm-up (``child_lr``, ``child_warmup``), so the parent's trained state is not undone; optional distillation from a teacher (the parent) after an
 approximate morphism.
 
 A candidate that diverges (NaN/inf loss) or runs out of memory ends with a failed
@@ -118,7 +119,9 @@ class Trainer:
         try:
             model = self.build(genome, state, seed)
             teacher_model = self.build(*teacher, seed).eval() if teacher is not None else None
-            loss_tail = self._fit(model, teacher_model, n_steps, seed, calibrate)
+            loss_tail = self._fit(
+                model, teacher_model, n_steps, seed, calibrate, inherited=state is not None
+            )
             seconds = time.perf_counter() - started
             if not math.isfinite(loss_tail):
                 return self._failed(
@@ -186,8 +189,11 @@ class Trainer:
         n_steps: int,
         seed: int,
         calibrate: Sequence[str] = (),
+        *,
+        inherited: bool = False,
     ) -> float:
         cfg = self.config
+        peak, warmup = cfg.schedule_for(inherited)
         decay: list[nn.Parameter] = []
         no_decay: list[nn.Parameter] = []
         for p in model.parameters():
@@ -197,12 +203,12 @@ class Trainer:
                 {"params": decay, "weight_decay": cfg.weight_decay},
                 {"params": no_decay, "weight_decay": 0.0},
             ],
-            lr=cfg.lr,
+            lr=peak,
             momentum=cfg.momentum,
             nesterov=cfg.momentum > 0,
         )
-        warm = max(1, round(cfg.warmup * n_steps)) if cfg.warmup > 0 else 0
-        lrs = [cfg.lr * _schedule(t, n_steps, warm) for t in range(n_steps)]
+        warm = max(1, round(warmup * n_steps)) if warmup > 0 else 0
+        lrs = [peak * _schedule(t, n_steps, warm) for t in range(n_steps)]
         gen = torch.Generator().manual_seed(seed)
         n = len(self._train_y)
         bs = min(cfg.batch_size, n)

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 import torch
 
+from evonas.core import Candidate
 from evonas.data import synthetic
 from evonas.morphism import get_morphism
 from evonas.space import simple_genome
@@ -89,3 +90,45 @@ def test_bad_settings_are_rejected() -> None:
     if not torch.cuda.is_available():
         with pytest.raises(ValueError, match="CUDA is not available"):
             Trainer(DATA, TrainSettings(), device="cuda")
+
+
+def test_deepen_child_keeps_the_parent_function_on_its_first_train_step() -> None:
+    """The evaluator passes the deepen record's calibration to the trainer: with a learning
+    rate too small to move anything, the child's first train-mode batch reproduces the
+    parent's, and its trained copy still matches the parent in eval mode."""
+    t = trainer()
+    parent = t.train(GENOME, seed=0)
+    assert parent.state is not None
+    child = get_morphism("deepen").apply(GENOME, parent.state, np.random.default_rng(1))
+    candidate = Candidate(child.genome, 0, (child.record,), child.state, approximate=False)
+    assert candidate.calibrate == tuple(child.record.details["calibrate"])
+    still = trainer(lr=1e-12, momentum=0.0, weight_decay=0.0, augment=False)
+    tuned = still.train(child.genome, child.state, seed=0, steps=1, calibrate=candidate.calibrate)
+    assert tuned.ok and tuned.state is not None
+    assert tuned.val_error == pytest.approx(parent.val_error)
+    bn = child.record.details["calibrate"][0]
+    assert not torch.equal(tuned.state[f"nodes.{bn}.weight"], child.state[f"nodes.{bn}.weight"])
+
+
+def test_calibration_only_names_batch_norms_still_in_the_genome() -> None:
+    state = trainer(epochs=0.1).train(GENOME, seed=0).state
+    rng = np.random.default_rng(0)
+    deeper = get_morphism("deepen").apply(GENOME, state, rng)
+    bn = deeper.record.details["calibrate"][0]
+    gone = Candidate(GENOME, 0, (deeper.record,), state, approximate=False)
+    assert gone.calibrate == ()  # the genome no longer holds that node
+    kept = Candidate(deeper.genome, 0, (deeper.record,), deeper.state, approximate=False)
+    assert kept.calibrate == (bn,)
+    scratch = Candidate(deeper.genome, None, (deeper.record,), None, approximate=False)
+    assert scratch.calibrate == ()  # fresh weights: nothing inherited to keep
+
+
+def test_children_have_their_own_schedule() -> None:
+    s = TrainSettings(lr=0.2, warmup=0.05, child_lr=0.05, child_warmup=0.0)
+    assert s.schedule_for(inherited=False) == (0.2, 0.05)
+    assert s.schedule_for(inherited=True) == (0.05, 0.0)
+    assert TrainSettings(lr=0.3).schedule_for(inherited=True) == (0.3, 0.02)
+    with pytest.raises(ValueError, match="trainer.child_lr: must be > 0"):
+        TrainSettings(child_lr=0)
+    with pytest.raises(ValueError, match=r"trainer.child_warmup: must lie in \[0, 1\)"):
+        TrainSettings(child_warmup=1.0)
