@@ -4,9 +4,11 @@ Built for throughput on small networks. The whole dataset sits on the training d
 uint8 and every batch is gathered, normalised and augmented there (random crop with padding,
 horizontal flip), so no DataLoader worker is in the hot path; tensors are channels_last, and
 on CUDA the step runs under bf16 autocast. SGD with Nesterov momentum, cosine decay, label
-smoothing and weight decay; inherited children fine-tune with their own peak learning rate
-and warm-up (``child_lr``, ``child_warmup``), so the parent's trained state is not undone; optional distillation from a teacher (the parent) after an
-approximate morphism.
+smoothing and weight decay; inherited children may fine-tune with their own peak learning
+rate and warm-up (``child_lr``, ``child_warmup``; measured by
+``benchmarks/finetune_schedule.py``, the scratch schedule's did best, so that is the
+default); batch norms a morphism inserted are calibrated on the first batch; optional
+distillation from a teacher (the parent) after an approximate morphism.
 
 A candidate that diverges (NaN/inf loss) or runs out of memory ends with a failed
 :class:`TrainResult`, never an exception. On CPU the same seed gives the same result.
