@@ -7,13 +7,13 @@ result reports its deviation when :meth:`Morphism.apply` is given a probe batch.
 * ``remove_skip``: drop one input of an ``add`` or ``concat`` (and the branch that only fed it)
   where that removes parameters: a ``concat`` always narrows its readers; an ``add`` input
   qualifies only when a weighted layer feeds nothing else (not an identity shortcut);
-
-Every approximate morphism shrinks the network (fewer parameters): a change of function
-that buys nothing is not offered. Stride-1 pooling layers are not removed for that reason.
 * ``prune_filters``: drop the channels of a group with the smallest L1 filter norm, and the
   matching input weights of its readers;
 * ``separable``: replace a convolution by a depthwise-separable one, initialised with the best
   per-input-channel rank-1 factorisation of its kernel (SVD).
+
+Every approximate morphism shrinks the network (fewer parameters): a change of function that
+buys nothing is not offered (stride-1 pooling layers are not removed for that reason).
 """
 
 from __future__ import annotations
