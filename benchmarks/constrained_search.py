@@ -4,7 +4,7 @@ On the surrogate evaluator (no training), LEMONADE with objectives val_error and
 ``--seeds`` seeds and ``--evaluations`` each: once with a hard constraint ``params <= cap``
 (a cheap objective: infeasible children are repaired or never trained), once without it,
 its networks over the cap dropped afterwards. Hypervolume of the feasible front within the
-feasible region: val_error in [0, 1], log10 params from 3 to log10(cap), reference point
+feasible region: log10 val_error in [0.01, 1], log10 params from 3 to log10(cap), reference point
 (1, 1) there, so the figure measures the trade-off found under the cap.
 
 Last line: ``feasible_hv_ratio=<median over seeds of capped / uncapped-then-filtered>

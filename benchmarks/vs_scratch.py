@@ -8,8 +8,9 @@ random morphisms and **trained from scratch** (``scratch_epochs``), D the deepes
 (morphisms from an initial network) any strategy reached on that seed, so the random
 architectures cover the space the strategies explored.
 
-Hypervolume (val_error, params) uses the fixed normalisation (val_error in [0, 1], log10
-params in [3, 8]) and the reference point (1, 1) there; printed with the figure.
+Hypervolume (val_error, params) uses the objectives' fixed normalisation (log10 val_error in
+[0.01, 1], log10 params in [1e3, 1e8]) and the reference point (1, 1) there; printed with the
+figure.
 
 Last line: ``hv_ratio lemonade=<r> aging=<r> nsga2=<r> minutes=<m> seeds=<n>``, each the
 median over seeds of (strategy's hypervolume / random search's, same seed).
@@ -72,6 +73,7 @@ def main() -> None:
     out = Path(args.out or f"results/vs-scratch-{int(time.time())}")
     hv: dict[str, list[float]] = {s: [] for s in (*STRATEGIES, "random")}
     started = time.perf_counter()
+    scales = ""
     for seed in range(args.seeds):
         reach = 1
         for name in STRATEGIES:
@@ -82,6 +84,7 @@ def main() -> None:
             depth = max(lineage_depths(run.history()).values(), default=0)
             reach = max(reach, depth)
             hv[name].append(run.hypervolume())
+            scales = ", ".join(o.scale for o in run.objectives)
             print(f"seed {seed} {name:<9} {summary(run)} deepest={depth}", flush=True)
         strategy = StrategyConfig("random", {"max_morphisms": reach})
         run = search(Path(args.scenario), strategy, seed, args.minutes, out)
@@ -94,8 +97,8 @@ def main() -> None:
     print(
         f"run records under {out}; scenario {args.scenario}; device "
         f"{'cuda' if torch.cuda.is_available() else 'cpu'}, threads {torch.get_num_threads()}; "
-        f"{(time.perf_counter() - started) / 60:.1f} minutes; hypervolume reference (1, 1) on "
-        "val_error/[0, 1] and log10(params)/[3, 8]"
+        f"{(time.perf_counter() - started) / 60:.1f} minutes; hypervolume reference point 1 "
+        f"on each normalised objective: {scales}"
     )
     print(
         "hv_ratio "

@@ -87,6 +87,13 @@ class ObjectiveInfo:
             t = 1.0 - t
         return min(1.0, max(0.0, t))
 
+    @property
+    def scale(self) -> str:
+        """The normalisation in words, e.g. ``"log10 params in [1000, 1e+08]"``: printed
+        with every hypervolume figure, so its reference is known."""
+        lo, hi = self.bounds
+        return f"{'log10 ' if self.log_scale else ''}{self.name} in [{lo:g}, {hi:g}]"
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "name": self.name,
