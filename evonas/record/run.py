@@ -164,7 +164,8 @@ class Run:
 
 
 def check_comparable(runs: Sequence[Run]) -> None:
-    """Runs shown side by side must share their objectives (a :class:`RecordError` else)."""
+    """Runs shown side by side must share their objectives and how each is normalised for
+    hypervolume (a :class:`RecordError` else)."""
     if not runs:
         raise RecordError("give at least one run")
     names = [o.name for o in runs[0].objectives]
@@ -174,6 +175,13 @@ def check_comparable(runs: Sequence[Run]) -> None:
                 f"cannot compare {run.dir}: objectives {[o.name for o in run.objectives]} "
                 f"differ from {runs[0].dir}'s {names}"
             )
+        for mine, first in zip(run.objectives, runs[0].objectives, strict=True):
+            if mine.scale != first.scale:
+                raise RecordError(
+                    f"cannot compare {run.dir}: its hypervolume normalises {mine.scale}, "
+                    f"{runs[0].dir}'s {first.scale}; compare runs recorded with the same "
+                    "objective bounds"
+                )
 
 
 def load_run(directory: str | os.PathLike[str]) -> Run:

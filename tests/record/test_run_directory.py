@@ -15,6 +15,8 @@ from pathlib import Path
 import pytest
 
 import evonas
+from evonas.record.run import check_comparable, load_run
+from evonas.record.run_record import RecordError
 from tests.plugins.tiny import rows, tiny_scenario
 
 
@@ -161,3 +163,17 @@ def test_leftover_temporary_files_are_removed(finished: Path, tmp_path: Path) ->
     (run_dir / ".pareto.csv.tmp999").write_text("half")
     evonas.resume(run_dir)
     assert not list(run_dir.rglob(".*.tmp*"))
+
+
+def test_runs_normalised_differently_are_not_compared(finished: Path, tmp_path: Path) -> None:
+    """Hypervolume figures of runs recorded under other objective bounds (e.g. the linear
+    error scale used before 2026-12-02) would mislead side by side: refused, naming both."""
+    old = copy(finished, tmp_path)
+    config = json.loads((old / "config.json").read_text())
+    for objective in config["objectives"]:
+        if objective["name"] == "val_error":
+            objective.update(bounds=[0.0, 1.0], log_scale=False)
+    (old / "config.json").write_text(json.dumps(config))
+    check_comparable([load_run(finished), load_run(finished)])
+    with pytest.raises(RecordError, match=r"val_error in \[0, 1\].*log10 val_error in \[0.01, 1\]"):
+        check_comparable([load_run(finished), load_run(old)])
