@@ -62,7 +62,8 @@ def main() -> None:
     print(f"parent {parent}: {args.parent_epochs} epochs -> val_acc={target:.4f}")
     rng = np.random.default_rng(args.seed)
     child = get_morphism("deepen").apply(parent, result.state, rng)
-    calibrate = tuple(child.record.details["calibrate"])  # as the search's evaluator does
+    # as the search's evaluator does: calibrate deepen's BN only when the settings say so
+    calibrate = tuple(child.record.details["calibrate"]) if trainer.config.calibrate else ()
     child = get_morphism("widen").apply(child.genome, child.state, rng)
     print(f"child  {child.genome} (deepen, then widen)")
     inherited = epochs_to_target(

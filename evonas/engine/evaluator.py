@@ -34,5 +34,5 @@ class TrainingEvaluator(Evaluator):
             candidate.state,
             seed=seed,
             teacher=teacher if distil else None,
-            calibrate=candidate.calibrate,
+            calibrate=candidate.calibrate if self.trainer.config.calibrate else (),
         )

@@ -21,6 +21,10 @@ class TrainSettings:
     warmup: float = 0.02  # share of steps with linear warm-up
     child_lr: float | None = None  # peak learning rate of inherited fine-tuning (None: lr)
     child_warmup: float | None = None  # warm-up share of inherited fine-tuning (None: warmup)
+    # set a BN that deepen inserted from the parent's activations on the first batch, so the
+    # child is the identity in train mode too; measured: children then fine-tuned to a worse
+    # error (benchmarks/calibration.py), so it is off by default
+    calibrate: bool = False
     momentum: float = 0.9  # Nesterov momentum
     weight_decay: float = 5e-4  # on conv and linear weights (not on BN or biases)
     label_smoothing: float = 0.1

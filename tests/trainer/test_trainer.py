@@ -132,3 +132,26 @@ def test_children_have_their_own_schedule() -> None:
         TrainSettings(child_lr=0)
     with pytest.raises(ValueError, match=r"trainer.child_warmup: must lie in \[0, 1\)"):
         TrainSettings(child_warmup=1.0)
+
+
+@pytest.mark.parametrize("enabled", [False, True])
+def test_the_evaluator_calibrates_only_when_the_settings_say_so(enabled: bool) -> None:
+    """Calibration is measured to fine-tune worse (benchmarks/calibration.py): off unless
+    ``[trainer] calibrate = true``; then the evaluator hands deepen's BN to the trainer."""
+    from evonas.engine.evaluator import TrainingEvaluator
+
+    t = trainer(epochs=0.1, calibrate=enabled)
+    parent = t.train(GENOME, seed=0)
+    child = get_morphism("deepen").apply(GENOME, parent.state, np.random.default_rng(1))
+    seen: list[tuple[str, ...]] = []
+    real = t.train
+
+    def spy(*args: object, **kwargs: object) -> object:
+        seen.append(tuple(kwargs.get("calibrate", ())))  # type: ignore[arg-type]
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    t.train = spy  # type: ignore[method-assign]
+    candidate = Candidate(child.genome, 0, (child.record,), child.state, approximate=False)
+    assert TrainingEvaluator(t).evaluate(candidate, seed=0, teacher=None).ok
+    assert seen == [candidate.calibrate if enabled else ()]
+    assert TrainSettings().calibrate is False
