@@ -55,7 +55,9 @@ def test_a_failing_objective_fails_only_its_candidate(objective: object, reason:
 
 @pytest.mark.parametrize("where", ["inprocess", "pool"])
 def test_a_hanging_training_job_ends_as_timeout(where: str) -> None:
-    budget = Budget(evaluations=8, candidate_minutes=LIMIT_MINUTES)
+    # 3 s per candidate: a pool worker's first job includes its start-up, which took more
+    # than 0.6 s on a loaded 2-core machine and timed out a candidate that does not hang
+    budget = Budget(evaluations=8, candidate_minutes=0.05)
     search = surrogate_search("aging", budget=budget, evaluator=HangingTrainer(), initial=4)
     if where == "pool":
         factory = functools.partial(HangingTrainer)
