@@ -3,10 +3,11 @@
 Each child computes exactly its parent's function in eval mode (up to float rounding):
 
 * ``deepen``: insert conv-BN-ReLU after a ReLU, conv = identity, BN = identity, and ReLU is
-  the identity on the non-negative output of the ReLU it follows. The record asks for the
-  new BN to be *calibrated* (:func:`~evonas.model.builder.calibrate_batchnorm`): before
-  training, its scale/shift and running statistics are set from the parent's activations
-  there, so the child is the identity in train mode (batch statistics) too;
+  the identity on the non-negative output of the ReLU it follows. The record names the new
+  BN for *calibration* (:func:`~evonas.model.builder.calibrate_batchnorm`): with
+  ``[trainer] calibrate = true``, its scale/shift and running statistics are set from the
+  parent's activations before training, so the child is the identity in train mode (batch
+  statistics) too. Off by default: measured, calibrated children fine-tuned worse;
 * ``widen``: Net2WiderNet on a channel group; copies are read with weights divided by their
   count, and optional noise is added and subtracted in pairs so the sum is unchanged;
 * ``add_skip``: ``v + conv1x1(u)`` with a zero-initialised 1x1 branch, or
