@@ -32,15 +32,12 @@ import torch
 import evonas
 from evonas.core import Budget, Status, lineage_depths
 from evonas.record.run import Run
-from evonas.scenario import StrategyConfig, load_scenario
+from evonas.scenario import Scenario, StrategyConfig, load_scenario
 
 STRATEGIES = ("lemonade", "aging", "nsga2")
 
 
-def search(
-    scenario_path: Path, strategy: StrategyConfig, seed: int, minutes: float, out: Path
-) -> Run:
-    base = load_scenario(scenario_path)
+def search(base: Scenario, strategy: StrategyConfig, seed: int, minutes: float, out: Path) -> Run:
     scenario = replace(
         base,
         name=f"{base.name}-{strategy.name}-{seed}",
@@ -74,20 +71,19 @@ def main() -> None:
     hv: dict[str, list[float]] = {s: [] for s in (*STRATEGIES, "random")}
     started = time.perf_counter()
     scales = ""
+    base = load_scenario(args.scenario)
     for seed in range(args.seeds):
         reach = 1
         for name in STRATEGIES:
-            params = (
-                dict(load_scenario(args.scenario).strategy.params) if name == "lemonade" else {}
-            )
-            run = search(Path(args.scenario), StrategyConfig(name, params), seed, args.minutes, out)
+            params = dict(base.strategy.params) if name == "lemonade" else {}
+            run = search(base, StrategyConfig(name, params), seed, args.minutes, out)
             depth = max(lineage_depths(run.history()).values(), default=0)
             reach = max(reach, depth)
             hv[name].append(run.hypervolume())
             scales = ", ".join(o.scale for o in run.objectives)
             print(f"seed {seed} {name:<9} {summary(run)} deepest={depth}", flush=True)
         strategy = StrategyConfig("random", {"max_morphisms": reach})
-        run = search(Path(args.scenario), strategy, seed, args.minutes, out)
+        run = search(base, strategy, seed, args.minutes, out)
         hv["random"].append(run.hypervolume())
         print(f"seed {seed} random    {summary(run)} max_morphisms={reach}", flush=True)
     ratio = {
