@@ -114,7 +114,7 @@ class ChildFactory:
                 return None
             tries += 1
             applicable = sorted(n for n, m in self.morphisms.items() if m.is_applicable(genome))
-            shrinking = [n for n in applicable if not self.morphisms[n].preserving]
+            shrinking = [n for n in applicable if self.morphisms[n].shrinks]
             if problem is not None and shrinking:  # too big: repair by shrinking
                 applicable = shrinking
             if not applicable:
@@ -129,6 +129,12 @@ class ChildFactory:
             else None
         )
         problem = self.limits.violation(len(genome), max(genome.channels.values()), params)
+        halvings = genome.num_stages - 1
+        height, width = self.input_shape[1:]
+        if problem is None and min(height, width) >> halvings < 1:
+            problem = (
+                f"{halvings} downsampling reduce nodes leave no pixel of a {height}x{width} input"
+            )
         if problem is None and self.check is not None:
             problem = self.check(genome)
         return problem

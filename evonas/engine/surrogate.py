@@ -26,6 +26,9 @@ from evonas.space.genome import CONV_OPS, INPUT, Genome
 from evonas.space.sampler import initial_genomes
 from evonas.strategy.base import Strategy, get_strategy
 
+RESOLUTION_MORPHISMS = frozenset({"add_reduce", "remove_reduce"})
+"""Morphisms that only move the downsampling, which the surrogate error ignores."""
+
 
 @dataclass
 class SurrogateEvaluator(Evaluator):
@@ -97,8 +100,10 @@ def surrogate_search(
     evaluator: Evaluator | None = None,
 ) -> Search:
     """A search on the surrogate (or the given ``evaluator``) with default parts: the
-    strategy by name, ``initial`` random initial networks (or these genomes), all
-    registered morphisms, 120 evaluations unless ``budget`` says otherwise."""
+    strategy by name, ``initial`` random initial networks (or these genomes), the registered
+    morphisms except those the surrogate cannot see (:data:`RESOLUTION_MORPHISMS`: its error
+    does not depend on resolution, so their children would differ from their parents only by
+    a fresh noise draw), 120 evaluations unless ``budget`` says otherwise."""
     ev = evaluator or SurrogateEvaluator(seed=seed)
     b = budget or Budget(evaluations=120)
     genomes = (
@@ -115,7 +120,7 @@ def surrogate_search(
     children = ChildFactory(
         morphisms=list(morphisms)
         if morphisms is not None
-        else [MORPHISMS.create(n) for n in MORPHISMS.names()],
+        else [MORPHISMS.create(n) for n in MORPHISMS.names() if n not in RESOLUTION_MORPHISMS],
         initial=genomes,
         limits=limits or SpaceLimits(),
         input_shape=ev.input_shape,

@@ -3,7 +3,7 @@
 Importing this package registers the built-in morphisms (see :func:`list_morphisms`).
 """
 
-from evonas.morphism import approximate, preserving
+from evonas.morphism import approximate, preserving, resolution
 from evonas.morphism.base import (
     MORPHISMS,
     Child,
@@ -30,4 +30,5 @@ __all__ = [
     "output_deviation",
     "preserving",
     "register_morphism",
+    "resolution",
 ]

@@ -3,7 +3,8 @@
 A :class:`Morphism` lists the *sites* where it can act on a genome and applies itself at one
 of them, building the child's state dict from the parent's. Function-preserving morphisms
 give a child that computes exactly the parent's function (in eval mode); approximate ones
-shrink the network and report how far the output moved (to be repaired by distillation).
+change it and report how far the output moved (to be repaired by distillation): most of them
+shrink the network (``shrinks``), ``remove_reduce`` trades FLOPs for accuracy.
 Every random choice draws from the ``np.random.Generator`` passed in.
 """
 
@@ -40,6 +41,14 @@ class Morphism(ABC):
 
     name: ClassVar[str] = ""
     preserving: ClassVar[bool] = True  # computes the parent's function exactly (eval mode)
+    shrinks: ClassVar[bool] = False
+    """The child is smaller (fewer parameters or FLOPs): the child factory repairs a child
+    over a space limit with these. A subclass that does not set it gets ``not preserving``."""
+
+    def __init_subclass__(cls, **kwargs: object) -> None:
+        super().__init_subclass__(**kwargs)
+        if "shrinks" not in cls.__dict__:
+            cls.shrinks = not cls.preserving
 
     @abstractmethod
     def sites(self, genome: Genome) -> list[Site]:

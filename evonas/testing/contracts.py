@@ -38,8 +38,9 @@ __all__ = ["ExecutorContract", "MorphismContract", "ObjectiveContract", "Strateg
 
 class MorphismContract:
     """Override ``morphism``: valid children, seeded, weights inherited, the function kept
-    (function-preserving ones), a finite deviation and no growth (approximate ones); see
-    :func:`evonas.testing.check_morphism`."""
+        (function-preserving ones), a finite deviation (approximate ones) and no growth
+    (shrinking ones); see
+        :func:`evonas.testing.check_morphism`."""
 
     @pytest.fixture
     def morphism(self) -> Morphism:
@@ -51,10 +52,10 @@ class MorphismContract:
         if not morphism.is_applicable(genome):
             pytest.skip(f"{morphism.name} has no site in this random genome")
         child = check_morphism(morphism, genome, seed)
-        if not morphism.preserving:
+        if morphism.shrinks:
             assert count_params(child.genome, (1, 16, 16), 5) <= count_params(
                 genome, (1, 16, 16), 5
-            ), "an approximate morphism must not grow the network"
+            ), "a shrinking morphism must not grow the network"
 
     def test_sites_are_deterministic(self, morphism: Morphism) -> None:
         genome = random_genome(np.random.default_rng(0))
