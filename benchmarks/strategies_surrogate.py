@@ -42,9 +42,17 @@ def main() -> None:
     )
     parser.add_argument("--seeds", type=int, default=5)
     parser.add_argument("--evaluations", type=int, default=1000)
+    parser.add_argument(
+        "--first-seed",
+        type=int,
+        default=0,
+        help="seeds first..first+seeds-1 (other seeds "
+        "than the figure's, to check a choice made on these)",
+    )
     args = parser.parse_args()
     hv: dict[str, list[float]] = {s: [] for s in (*STRATEGIES, "random", "random8")}
-    for seed in range(args.seeds):
+    seeds = range(args.first_seed, args.first_seed + args.seeds)
+    for seed in seeds:
         reach = 1
         for name in STRATEGIES:
             started = time.perf_counter()
@@ -76,7 +84,7 @@ def main() -> None:
     )
     scales = ", ".join(o.scale for o in search.archive.objectives)  # the same in every run
     print(
-        f"seeds 0..{args.seeds - 1}, {args.evaluations} evaluations each; hypervolume "
+        f"seeds {seeds[0]}..{seeds[-1]}, {args.evaluations} evaluations each; hypervolume "
         f"reference point 1 on each normalised objective: {scales}"
     )
     print("hv_vs_random " + " ".join(f"{n}={ratio[(n, 'random')]:.4f}" for n in STRATEGIES))

@@ -29,14 +29,25 @@ class AgingEvolution(Strategy):
     Args:
         population_size: members alive at once (P).
         sample_size: members drawn for each tournament (S).
-        p_approximate: probability that a child comes from an approximate morphism.
+        p_approximate: probability that a morphism of a child is an approximate one.
+        morphisms_per_child: mean number of morphisms a child is made with (geometric, >= 1).
     """
 
     asynchronous = True
 
     def __init__(
-        self, *, population_size: int = 20, sample_size: int = 5, p_approximate: float = 0.3
+        self,
+        *,
+        population_size: int = 20,
+        sample_size: int = 5,
+        p_approximate: float = 0.3,
+        morphisms_per_child: float = 1.0,
     ) -> None:
+        if morphisms_per_child < 1:
+            raise ValueError(
+                f"morphisms_per_child must be >= 1 (a mean count), got {morphisms_per_child}"
+            )
+        self.morphisms_per_child = morphisms_per_child
         if not 2 <= sample_size <= population_size:
             raise ValueError(
                 f"aging needs 2 <= sample_size ({sample_size}) "
@@ -68,8 +79,8 @@ class AgingEvolution(Strategy):
             # two extremes (their distance is infinite), so the interior never bred
             best = np.flatnonzero(ranks == ranks.min())
             parent = sample[int(best[int(rng.integers(len(best)))])]
-        name = self.random_morphism(parent.genome, self.p_approximate)
-        return None if name is None else Proposal(parent.id, None, (name,), self.new_seed())
+        names = self.random_morphisms(parent.genome, self.p_approximate, self.morphisms_per_child)
+        return Proposal(parent.id, None, names, self.new_seed()) if names else None
 
     def advance(self, individuals: list[Individual]) -> None:
         self.population.extend(i for i in individuals if i.ok)  # the oldest fall out

@@ -130,20 +130,30 @@ class Strategy(ABC):
         g = self.context.initial[int(self.rng.integers(len(self.context.initial)))]
         return [Proposal(None, g, (), self.new_seed())]
 
-    def random_morphism(self, genome: Genome, p_approximate: float) -> str | None:
-        """A morphism applicable to ``genome``: approximate with probability
-        ``p_approximate`` (if any applies), else function-preserving."""
+    def random_morphisms(
+        self, genome: Genome, p_approximate: float, mean: float = 1.0
+    ) -> tuple[str, ...]:
+        """The morphisms of one child of ``genome``: approximate ones with probability
+        ``p_approximate`` (if any applies), else function-preserving ones, so that a
+        preserving child stays exactly its parent's function; their number drawn from a
+        geometric distribution with mean ``mean`` (>= 1; exactly one when ``mean`` is 1).
+        Each is drawn among those that apply to ``genome``; one that no longer applies once
+        the earlier ones have changed it is skipped by the child factory. Empty: nothing
+        applies."""
         rng = self.rng
         want_approx = rng.random() < p_approximate
-        groups = [
-            [n for n, m in self.context.morphisms.items() if m.preserving != want_approx],
-            list(self.context.morphisms),
-        ]
-        for names in groups:
-            names = [n for n in names if self.context.morphisms[n].is_applicable(genome)]
-            if names:
-                return str(rng.choice(sorted(names)))
-        return None
+        count = 1 if mean <= 1.0 else int(rng.geometric(1.0 / mean))
+        applicable = sorted(n for n, m in self.context.morphisms.items() if m.is_applicable(genome))
+        kind = [n for n in applicable if self.context.morphisms[n].preserving != want_approx]
+        names = kind or applicable
+        if not names:
+            return ()
+        return tuple(str(n) for n in rng.choice(names, size=count))
+
+    def random_morphism(self, genome: Genome, p_approximate: float) -> str | None:
+        """One morphism applicable to ``genome`` (see :meth:`random_morphisms`)."""
+        names = self.random_morphisms(genome, p_approximate)
+        return names[0] if names else None
 
 
 STRATEGIES: Registry[Strategy] = Registry("strategy", Strategy)

@@ -54,12 +54,23 @@ class Lemonade(Strategy):
     Args:
         n_children: children generated per generation (the paper's ``n_pc``).
         n_accept: children accepted and trained per generation (``n_ac``).
-        p_approximate: probability that a child comes from an approximate morphism.
+        p_approximate: probability that a morphism of a child is an approximate one.
+        morphisms_per_child: mean number of morphisms a child is made with (geometric, >= 1).
     """
 
     def __init__(
-        self, *, n_children: int = 16, n_accept: int = 4, p_approximate: float = 0.3
+        self,
+        *,
+        n_children: int = 16,
+        n_accept: int = 4,
+        p_approximate: float = 0.3,
+        morphisms_per_child: float = 2.0,
     ) -> None:
+        if morphisms_per_child < 1:
+            raise ValueError(
+                f"morphisms_per_child must be >= 1 (a mean count), got {morphisms_per_child}"
+            )
+        self.morphisms_per_child = morphisms_per_child
         if n_children < 1 or not 1 <= n_accept <= n_children:
             raise ValueError(
                 f"lemonade needs 1 <= n_accept ({n_accept}) <= n_children ({n_children})"
@@ -85,9 +96,11 @@ class Lemonade(Strategy):
         out = []
         for _ in range(self.n_children):
             parent = self.population[int(rng.choice(len(self.population), p=weights))]
-            name = self.random_morphism(parent.genome, self.p_approximate)
-            if name is not None:
-                out.append(Proposal(parent.id, None, (name,), self.new_seed()))
+            names = self.random_morphisms(
+                parent.genome, self.p_approximate, self.morphisms_per_child
+            )
+            if names:
+                out.append(Proposal(parent.id, None, names, self.new_seed()))
         return out
 
     def select(self, candidates: list[Candidate]) -> list[Candidate]:

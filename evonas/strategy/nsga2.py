@@ -23,12 +23,23 @@ class NSGA2(Strategy):
     Args:
         population_size: survivors kept each generation (N).
         offspring: children per generation (default N).
-        p_approximate: probability that a child comes from an approximate morphism.
+        p_approximate: probability that a morphism of a child is an approximate one.
+        morphisms_per_child: mean number of morphisms a child is made with (geometric, >= 1).
     """
 
     def __init__(
-        self, *, population_size: int = 20, offspring: int | None = None, p_approximate: float = 0.3
+        self,
+        *,
+        population_size: int = 20,
+        offspring: int | None = None,
+        p_approximate: float = 0.3,
+        morphisms_per_child: float = 2.0,
     ) -> None:
+        if morphisms_per_child < 1:
+            raise ValueError(
+                f"morphisms_per_child must be >= 1 (a mean count), got {morphisms_per_child}"
+            )
+        self.morphisms_per_child = morphisms_per_child
         if population_size < 2:
             raise ValueError(f"nsga2 population_size must be >= 2, got {population_size}")
         if offspring is not None and offspring < 1:
@@ -51,9 +62,11 @@ class NSGA2(Strategy):
             a, b = (int(i) for i in rng.integers(len(self.population), size=2))
             better = a if (ranks[a], -crowding[a]) <= (ranks[b], -crowding[b]) else b
             parent = self.population[better]
-            name = self.random_morphism(parent.genome, self.p_approximate)
-            if name is not None:
-                out.append(Proposal(parent.id, None, (name,), self.new_seed()))
+            names = self.random_morphisms(
+                parent.genome, self.p_approximate, self.morphisms_per_child
+            )
+            if names:
+                out.append(Proposal(parent.id, None, names, self.new_seed()))
         return out
 
     def advance(self, individuals: list[Individual]) -> None:

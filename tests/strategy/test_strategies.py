@@ -16,6 +16,7 @@ from evonas.strategy import Strategy, get_strategy, list_strategies
 from evonas.strategy._deap import rank_and_crowding, select_nsga2
 from evonas.strategy.lemonade import inverse_density_weights, kde_density
 from evonas.testing.contracts import StrategyContract
+from evonas.testing.driver import context, drive
 
 
 class TestBuiltinStrategies(StrategyContract):
@@ -80,3 +81,35 @@ def test_lemonade_weights_stay_finite_far_from_every_member() -> None:
     weights = inverse_density_weights(pop, at)
     assert np.isfinite(weights).all() and weights.sum() == pytest.approx(1.0)
     assert int(np.argmax(weights)) == 2  # the sparsest region is the most likely
+
+
+@pytest.mark.parametrize("name", ["lemonade", "aging", "nsga2"])
+def test_children_take_several_morphisms_of_one_kind(name: str) -> None:
+    """With ``morphisms_per_child`` = m, a child's morphism count is geometric with mean m;
+    all of a child's morphisms are of one kind, so a function-preserving child keeps its
+    parent's function exactly."""
+    strategy = get_strategy(name, morphisms_per_child=2.5)
+    strategy.setup(context(0))
+    counts = []
+    for step in range(300):
+        strategy._told, strategy._rng = step, None  # a fresh step's stream each time
+        names = strategy.random_morphisms(simple_genome(), 0.3, 2.5)
+        kinds = {strategy.context.morphisms[n].preserving for n in names}
+        assert len(kinds) == 1
+        counts.append(len(names))
+    assert min(counts) == 1 and max(counts) >= 4
+    assert np.mean(counts) == pytest.approx(2.5, rel=0.15)
+    one = get_strategy(name, morphisms_per_child=1.0)
+    one.setup(context(0))
+    assert all(len(one.random_morphisms(simple_genome(), 0.3)) == 1 for _ in range(20))
+    with pytest.raises(ValueError, match="morphisms_per_child"):
+        get_strategy(name, morphisms_per_child=0.5)
+
+
+def test_strategies_propose_several_morphisms_per_child() -> None:
+    """LEMONADE and NSGA-II make children of two morphisms on average (measured on the
+    surrogate: better fronts than one); aging evolution one."""
+    for name, mean in (("lemonade", 2.0), ("nsga2", 2.0), ("aging", 1.0)):
+        run = drive(get_strategy(name), 0, 30)
+        sizes = [len(p.morphisms) for batch in run.proposals[1:] for p in batch]
+        assert sizes and np.mean(sizes) == pytest.approx(mean, rel=0.35), name
