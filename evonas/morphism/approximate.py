@@ -6,7 +6,8 @@ result reports its deviation when :meth:`Morphism.apply` is given a probe batch.
 * ``remove_layer``: drop a same-width convolution (with the BN and ReLU that only it feeds);
 * ``remove_skip``: drop one input of an ``add`` or ``concat`` (and the branch that only fed it)
   where that removes parameters: a ``concat`` always narrows its readers; an ``add`` input
-  qualifies only when a weighted layer feeds nothing else (not an identity shortcut);
+  qualifies only when a weighted layer feeds nothing else (not an identity shortcut); never
+  where the one input left is an unnormalised tensor (a skip's raw 1x1 projection);
 * ``prune_filters``: drop the channels of a group with the smallest L1 filter norm, and the
   matching input weights of its readers;
 * ``separable``: replace a convolution by a depthwise-separable one, initialised with the best
@@ -28,6 +29,7 @@ from evonas.morphism.base import (
     Morphism,
     MorphismRecord,
     Site,
+    normalised_tensors,
     prune_dead,
     register_morphism,
     rewire,
@@ -83,12 +85,18 @@ class RemoveSkip(Morphism):
 
     def sites(self, genome: Genome) -> list[Site]:
         groups = ChannelGroups.of(genome)
+        normalised = normalised_tensors(genome)
         out: list[Site] = []
         for n in genome.nodes:
             if n.op not in ("add", "concat"):
                 continue
             for k in range(len(n.inputs)):
                 if n.op == "add" and not _frees_weights(genome, n, k):
+                    continue
+                rest = n.inputs[:k] + n.inputs[k + 1 :]
+                if len(rest) == 1 and rest[0] not in normalised:
+                    # e.g. the 1x1 projection of a skip left as the only path: an
+                    # unnormalised conv that fine-tunes badly (chance level, or NaN)
                     continue
                 if n.op == "concat":
                     try:

@@ -22,7 +22,7 @@ from evonas.core.individual import MorphismRecord, Site, StateDict
 from evonas.core.registry import Registry
 from evonas.model.builder import build_model
 from evonas.morphism._channels import NotApplicable
-from evonas.space.genome import INPUT, Genome, Node
+from evonas.space.genome import CONV_OPS, INPUT, Genome, Node
 
 
 @dataclass(frozen=True)
@@ -171,6 +171,19 @@ def insert_after(nodes: Sequence[Node], anchor: str, new: Sequence[Node]) -> lis
     out = list(nodes)
     pos = 0 if anchor == INPUT else next(i for i, n in enumerate(out) if n.id == anchor) + 1
     out[pos:pos] = list(new)
+    return out
+
+
+def normalised_tensors(genome: Genome) -> set[str]:
+    """Tensors on a batch-normalised scale: a BN's output, and what ReLU, pooling and merges
+    of only such tensors make of it. Raw convolution outputs can be large; a skip that
+    reads one gets large gradients on its zero-initialised weights and can diverge at the
+    learning rates that suit the rest of the network, so skips read only these, and
+    no merge is left with a raw convolution as its only input."""
+    out: set[str] = set()
+    for n in genome.nodes:
+        if n.op == "bn" or (n.op not in CONV_OPS and all(i in out for i in n.inputs)):
+            out.add(n.id)
     return out
 
 

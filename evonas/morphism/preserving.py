@@ -30,6 +30,7 @@ from evonas.morphism.base import (
     Site,
     bn_identity_state,
     insert_after,
+    normalised_tensors,
     register_morphism,
     rewire,
 )
@@ -263,18 +264,6 @@ class AddSkip(Morphism):
             output = cat_id if genome.output == v else genome.output
             details = {"new_nodes": [cat_id]}
         return Child(Genome(tuple(nodes), output), new, MorphismRecord(self.name, site, details))
-
-
-def normalised_tensors(genome: Genome) -> set[str]:
-    """Tensors on a batch-normalised scale: a BN's output, and what ReLU, pooling and merges
-    of only such tensors make of it. Raw convolution outputs can be large; a skip that
-    reads one gets large gradients on its zero-initialised weights and can diverge at the
-    learning rates that suit the rest of the network, so skips read only these."""
-    out: set[str] = set()
-    for n in genome.nodes:
-        if n.op == "bn" or (n.op not in CONV_OPS and all(i in out for i in n.inputs)):
-            out.add(n.id)
-    return out
 
 
 def _zero_readers(

@@ -25,7 +25,7 @@ from evonas.morphism import (
     register_morphism,
 )
 from evonas.core import RegistryError
-from evonas.space import Genome, random_genome, simple_genome
+from evonas.space import Genome, Node, random_genome, simple_genome
 from evonas.morphism.preserving import normalised_tensors
 from evonas.testing import (
     check_morphism,
@@ -267,3 +267,30 @@ def test_unknown_morphism_suggests_a_name() -> None:
         RegistryError, match="unknown morphism 'widn' \\(did you mean 'widen'\\?\\)"
     ):
         get_morphism("widn")
+
+
+def test_remove_skip_never_leaves_a_raw_projection_as_the_only_path() -> None:
+    """Seen in a search: ``add(bn, conv1x1(bn))`` (an add_skip), then dropping the main
+    input left the raw 1x1 projection alone before the ReLU; its children fine-tuned to
+    chance level or NaN. Dropping the projection stays possible."""
+    nodes = (
+        Node("n0", "conv", ("input",), 8, 3),
+        Node("n1", "bn", ("n0",)),
+        Node("n2", "relu", ("n1",)),
+        Node("n6", "conv", ("n2",), 8, 1),
+        Node("n7", "bn", ("n6",)),
+        Node("n8", "relu", ("n7",)),
+        Node("n3", "conv", ("n8",), 8, 5),
+        Node("n4", "bn", ("n3",)),
+        Node("n9", "conv", ("n1",), 8, 1),
+        Node("n10", "add", ("n4", "n9")),
+        Node("n5", "relu", ("n10",)),
+    )
+    sites = get_morphism("remove_skip").sites(Genome(nodes, "n5"))
+    assert ("n10", "1") in sites and ("n10", "0") not in sites
+    for seed in range(10):
+        genome = random_genome(np.random.default_rng(500 + seed))
+        normalised = normalised_tensors(genome)
+        for merge, k in get_morphism("remove_skip").sites(genome):
+            rest = [i for j, i in enumerate(genome[merge].inputs) if j != int(k)]
+            assert len(rest) > 1 or rest[0] in normalised
