@@ -64,7 +64,7 @@ class Lemonade(Strategy):
         n_children: int = 16,
         n_accept: int = 4,
         p_approximate: float = 0.3,
-        morphisms_per_child: float = 2.0,
+        morphisms_per_child: float = 1.0,
     ) -> None:
         if morphisms_per_child < 1:
             raise ValueError(

@@ -33,7 +33,7 @@ class NSGA2(Strategy):
         population_size: int = 20,
         offspring: int | None = None,
         p_approximate: float = 0.3,
-        morphisms_per_child: float = 2.0,
+        morphisms_per_child: float = 1.0,
     ) -> None:
         if morphisms_per_child < 1:
             raise ValueError(
