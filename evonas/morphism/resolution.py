@@ -8,8 +8,8 @@ not the identity, and removing one changes what every later layer sees), so both
 approximate: their deviation is reported like the others' and their children are repaired by
 distillation.
 
-* ``add_reduce``: insert a ``reduce`` after a tensor that cuts its stage in two (everything
-  after it in the stage reads only through it): the later layers run at half the resolution,
+* ``add_reduce``: insert a ``reduce`` after a tensor that cuts the network in two (everything
+  downstream of it reads only through it): the later layers run at half the resolution,
   about a quarter of their FLOPs, with the same parameters. A shrinking morphism;
 * ``remove_reduce``: drop a ``reduce``, joining its two stages: the later layers run at twice
   the resolution (more FLOPs, same parameters), which can buy accuracy. Not a shrinking
@@ -39,7 +39,7 @@ from evonas.space.genome import CONV_OPS, Genome, Node
 
 @register_morphism("add_reduce")
 class AddReduce(Morphism):
-    """Inserts a downsampling ``reduce`` after a tensor that cuts its stage in two.
+    """Inserts a downsampling ``reduce`` after a tensor that cuts the network in two.
 
     Args:
         max_stages: no site when the genome already has this many stages.

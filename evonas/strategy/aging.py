@@ -29,7 +29,7 @@ class AgingEvolution(Strategy):
     Args:
         population_size: members alive at once (P).
         sample_size: members drawn for each tournament (S).
-        p_approximate: probability that a morphism of a child is an approximate one.
+        p_approximate: probability that a child is made with approximate morphisms.
         morphisms_per_child: mean number of morphisms a child is made with (geometric, >= 1).
     """
 
@@ -43,11 +43,7 @@ class AgingEvolution(Strategy):
         p_approximate: float = 0.3,
         morphisms_per_child: float = 1.0,
     ) -> None:
-        if morphisms_per_child < 1:
-            raise ValueError(
-                f"morphisms_per_child must be >= 1 (a mean count), got {morphisms_per_child}"
-            )
-        self.morphisms_per_child = morphisms_per_child
+        self.morphisms_per_child = self.check_morphisms_per_child(morphisms_per_child)
         if not 2 <= sample_size <= population_size:
             raise ValueError(
                 f"aging needs 2 <= sample_size ({sample_size}) "

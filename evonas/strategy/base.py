@@ -143,12 +143,20 @@ class Strategy(ABC):
         rng = self.rng
         want_approx = rng.random() < p_approximate
         count = 1 if mean <= 1.0 else int(rng.geometric(1.0 / mean))
-        applicable = sorted(n for n, m in self.context.morphisms.items() if m.is_applicable(genome))
-        kind = [n for n in applicable if self.context.morphisms[n].preserving != want_approx]
-        names = kind or applicable
-        if not names:
-            return ()
-        return tuple(str(n) for n in rng.choice(names, size=count))
+        morphisms = self.context.morphisms
+        kind = sorted(n for n, m in morphisms.items() if m.preserving != want_approx)
+        for group in (kind, sorted(morphisms)):  # the other kind only when none of it applies
+            names = [n for n in group if morphisms[n].is_applicable(genome)]
+            if names:
+                return tuple(str(n) for n in rng.choice(names, size=count))
+        return ()
+
+    @staticmethod
+    def check_morphisms_per_child(value: float) -> float:
+        """``value`` as a strategy's ``morphisms_per_child`` (a mean count, >= 1)."""
+        if value < 1:
+            raise ValueError(f"morphisms_per_child must be >= 1 (a mean count), got {value}")
+        return value
 
     def random_morphism(self, genome: Genome, p_approximate: float) -> str | None:
         """One morphism applicable to ``genome`` (see :meth:`random_morphisms`)."""

@@ -54,7 +54,7 @@ class Lemonade(Strategy):
     Args:
         n_children: children generated per generation (the paper's ``n_pc``).
         n_accept: children accepted and trained per generation (``n_ac``).
-        p_approximate: probability that a morphism of a child is an approximate one.
+        p_approximate: probability that a child is made with approximate morphisms.
         morphisms_per_child: mean number of morphisms a child is made with (geometric, >= 1).
     """
 
@@ -66,11 +66,7 @@ class Lemonade(Strategy):
         p_approximate: float = 0.3,
         morphisms_per_child: float = 1.0,
     ) -> None:
-        if morphisms_per_child < 1:
-            raise ValueError(
-                f"morphisms_per_child must be >= 1 (a mean count), got {morphisms_per_child}"
-            )
-        self.morphisms_per_child = morphisms_per_child
+        self.morphisms_per_child = self.check_morphisms_per_child(morphisms_per_child)
         if n_children < 1 or not 1 <= n_accept <= n_children:
             raise ValueError(
                 f"lemonade needs 1 <= n_accept ({n_accept}) <= n_children ({n_children})"

@@ -23,7 +23,7 @@ class NSGA2(Strategy):
     Args:
         population_size: survivors kept each generation (N).
         offspring: children per generation (default N).
-        p_approximate: probability that a morphism of a child is an approximate one.
+        p_approximate: probability that a child is made with approximate morphisms.
         morphisms_per_child: mean number of morphisms a child is made with (geometric, >= 1).
     """
 
@@ -35,11 +35,7 @@ class NSGA2(Strategy):
         p_approximate: float = 0.3,
         morphisms_per_child: float = 1.0,
     ) -> None:
-        if morphisms_per_child < 1:
-            raise ValueError(
-                f"morphisms_per_child must be >= 1 (a mean count), got {morphisms_per_child}"
-            )
-        self.morphisms_per_child = morphisms_per_child
+        self.morphisms_per_child = self.check_morphisms_per_child(morphisms_per_child)
         if population_size < 2:
             raise ValueError(f"nsga2 population_size must be >= 2, got {population_size}")
         if offspring is not None and offspring < 1:
