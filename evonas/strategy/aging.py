@@ -6,6 +6,12 @@ objectives carry hard constraints), appends its child and removes the oldest mem
 Uniform, not by crowding distance: the two extremes of a sample's front always have
 infinite crowding distance, so a crowding tie-break never lets the interior breed
 (measured on the surrogate, 5 seeds x 1000 evaluations: HV vs random 1.055 -> 1.158).
+
+AmoebaNet fills its population with P random networks before any tournament; ours starts
+from the few initial networks, so the tournament runs from the first child, over what is
+alive (``min(sample_size, alive)`` members). Measured on the surrogate (5 seeds x 1000
+evaluations, median hypervolume, P = 20, S = 5): random parents while filling 0.523, the
+tournament from the first child 0.551 (better on 4 of 5 seeds; P = 30 / 40: 0.533 / 0.544).
 Steady state: one child per free worker, so it runs asynchronously.
 """
 
@@ -62,19 +68,20 @@ class AgingEvolution(Strategy):
     def _child(self) -> Proposal | None:
         rng = self.rng
         members = list(self.population)
-        if len(members) < self.population_size:  # still filling: random parents (AmoebaNet)
-            parent = members[int(rng.integers(len(members)))]
-        else:
-            picked = rng.choice(len(members), size=self.sample_size, replace=False)
-            sample = [members[int(i)] for i in picked]
-            ranks, _ = rank_and_crowding(
-                minimised_matrix(sample, self.context.objectives),
-                np.array([i.violation for i in sample]),
-            )
-            # uniformly among the sample's best rank: crowding would always pick one of its
-            # two extremes (their distance is infinite), so the interior never bred
-            best = np.flatnonzero(ranks == ranks.min())
-            parent = sample[int(best[int(rng.integers(len(best)))])]
+        # while the population fills, the tournament samples what is alive (not a random
+        # parent as in AmoebaNet, whose population starts as P random networks: ours starts
+        # from the few initial ones, and selection then pays from the first child)
+        size = min(self.sample_size, len(members))
+        picked = rng.choice(len(members), size=size, replace=False)
+        sample = [members[int(i)] for i in picked]
+        ranks, _ = rank_and_crowding(
+            minimised_matrix(sample, self.context.objectives),
+            np.array([i.violation for i in sample]),
+        )
+        # uniformly among the sample's best rank: crowding would always pick one of its
+        # two extremes (their distance is infinite), so the interior never bred
+        best = np.flatnonzero(ranks == ranks.min())
+        parent = sample[int(best[int(rng.integers(len(best)))])]
         names = self.random_morphisms(parent.genome, self.p_approximate, self.morphisms_per_child)
         return Proposal(parent.id, None, names, self.new_seed()) if names else None
 

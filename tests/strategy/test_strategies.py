@@ -117,3 +117,26 @@ def test_strategies_propose_one_morphism_per_child_by_default() -> None:
             assert sizes and np.mean(sizes) == pytest.approx(mean, rel=0.35), (name, mean)
         run = drive(get_strategy(name), 0, 10)
         assert all(len(p.morphisms) == 1 for batch in run.proposals[1:] for p in batch)
+
+
+def test_aging_selects_from_the_first_child_while_its_population_fills() -> None:
+    """Aging evolution's tournament runs while the population is still filling (ours starts
+    from a few initial networks, not P random ones): with every member in the sample, the
+    parent is always a non-dominated one, and the interior of the front breeds too."""
+    strategy = get_strategy("aging", population_size=40, sample_size=5)
+    strategy.setup(context(0))
+    # 5 alive (< 40): two dominated, three on the front (two extremes, one interior)
+    members = [
+        fake(0, 0.1, 1e5),
+        fake(1, 0.3, 1e4),
+        fake(2, 0.6, 1e3),
+        fake(3, 0.5, 2e4),
+        fake(4, 0.8, 5e4),
+    ]
+    strategy.tell(members)
+    parents = []
+    for step in range(200):
+        strategy._told, strategy._rng = 5 + step, None
+        parents += [p.parent_id for p in strategy.propose(1)]
+    assert set(parents) == {0, 1, 2}
+    assert parents.count(1) > 40  # uniform among the front, not only its two extremes
