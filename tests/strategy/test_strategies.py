@@ -140,3 +140,13 @@ def test_aging_selects_from_the_first_child_while_its_population_fills() -> None
         parents += [p.parent_id for p in strategy.propose(1)]
     assert set(parents) == {0, 1, 2}
     assert parents.count(1) > 40  # uniform among the front, not only its two extremes
+
+
+def test_nsga2_generations_are_half_the_population_by_default() -> None:
+    """NSGA-II makes N / 2 children a generation unless ``offspring`` says otherwise (more,
+    smaller generations: measured better when a network costs minutes)."""
+    for kwargs, size in (({}, 10), ({"population_size": 8}, 4), ({"offspring": 20}, 20)):
+        run = drive(get_strategy("nsga2", **kwargs), 0, 6)
+        sizes = {len(batch) for batch in run.proposals[1:]}
+        assert sizes == {size}, (kwargs, sizes)
+    assert get_strategy("nsga2", population_size=2).offspring == 1  # type: ignore[attr-defined]
