@@ -68,10 +68,7 @@ class AgingEvolution(Strategy):
     def _child(self) -> Proposal | None:
         rng = self.rng
         members = list(self.population)
-        # while the population fills, the tournament samples what is alive (not a random
-        # parent as in AmoebaNet, whose population starts as P random networks: ours starts
-        # from the few initial ones, and selection then pays from the first child)
-        size = min(self.sample_size, len(members))
+        size = min(self.sample_size, len(members))  # while filling: what is alive
         picked = rng.choice(len(members), size=size, replace=False)
         sample = [members[int(i)] for i in picked]
         ranks, _ = rank_and_crowding(
