@@ -7,7 +7,8 @@ result reports its deviation when :meth:`Morphism.apply` is given a probe batch.
 * ``remove_skip``: drop one input of an ``add`` or ``concat`` (and the branch that only fed it)
   where that removes parameters: a ``concat`` always narrows its readers; an ``add`` input
   qualifies only when a weighted layer feeds nothing else (not an identity shortcut); never
-  where the one input left is an unnormalised tensor (a skip's raw 1x1 projection);
+  where the one input left is an unnormalised tensor not read by a BN (a raw 1x1
+  projection into a ReLU);
 * ``prune_filters``: drop the channels of a group with the smallest L1 filter norm, and the
   matching input weights of its readers;
 * ``separable``: replace a convolution by a depthwise-separable one, initialised with the best
@@ -94,9 +95,9 @@ class RemoveSkip(Morphism):
                 if n.op == "add" and not _frees_weights(genome, n, k):
                     continue
                 rest = n.inputs[:k] + n.inputs[k + 1 :]
-                if len(rest) == 1 and rest[0] not in normalised:
-                    # e.g. the 1x1 projection of a skip left as the only path: an
-                    # unnormalised conv that fine-tunes badly (chance level, or NaN)
+                if len(rest) == 1 and rest[0] not in normalised and not _normalised_next(genome, n):
+                    # e.g. the 1x1 projection of a skip left as the only path into a ReLU:
+                    # an unnormalised conv that fine-tunes badly (chance level, or NaN)
                     continue
                 if n.op == "concat":
                     try:
@@ -142,6 +143,13 @@ class RemoveSkip(Morphism):
         nodes, new = prune_dead(nodes, output, new)
         record = MorphismRecord(self.name, site, {"removed_input": merge.inputs[k]})
         return Child(Genome(tuple(nodes), output), new, record)
+
+
+def _normalised_next(genome: Genome, node: Node) -> bool:
+    """Whether everything that reads ``node`` is a batch norm (as after an add_skip on a
+    convolution's output): a raw tensor left there is normalised straight away."""
+    readers = genome.consumers[node.id]
+    return bool(readers) and genome.output != node.id and all(genome[r].op == "bn" for r in readers)
 
 
 def _frees_weights(genome: Genome, merge: Node, k: int) -> bool:

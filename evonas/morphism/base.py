@@ -177,7 +177,7 @@ def insert_after(nodes: Sequence[Node], anchor: str, new: Sequence[Node]) -> lis
 def normalised_tensors(genome: Genome) -> set[str]:
     """Tensors on a batch-normalised scale: a BN's output, and what ReLU, pooling and merges
     of only such tensors make of it. Raw convolution outputs can be large; a skip that
-    reads one gets large gradients on its zero-initialised weights and can diverge at the
+    reads one gets large gradients on its new weights and can diverge at the
     learning rates that suit the rest of the network, so skips read only these, and
     no merge is left with a raw convolution as its only input."""
     out: set[str] = set()

@@ -294,3 +294,28 @@ def test_remove_skip_never_leaves_a_raw_projection_as_the_only_path() -> None:
         for merge, k in get_morphism("remove_skip").sites(genome):
             rest = [i for j, i in enumerate(genome[merge].inputs) if j != int(k)]
             assert len(rest) > 1 or rest[0] in normalised
+
+
+def test_add_skip_branch_is_normalised_and_removable() -> None:
+    """Replayed from a search record: ``relu(bn(conv)) + conv1x1(bn)`` straight before the
+    head diverged at lr 0.2 in 7 of 8 seeds (the raw projection's effective step grows with
+    the head's weights). The branch is ``BN(conv1x1(u))`` with BN scale 0: it is
+    normalised, adds exactly 0 in train mode, and remove_skip undoes it."""
+    morph = get_morphism("add_skip", modes=("add",))
+    for seed, genome in enumerate([simple_genome(convs_per_stage=2), simple_genome((8, 16, 32))]):
+        state = trained_looking_state(genome, (1, 16, 16), 5, np.random.default_rng(seed))
+        assert len(morph.sites(genome)) > 3
+        for site in morph.sites(genome):
+            child = morph.apply_at(genome, state, site, np.random.default_rng(seed))
+            proj, bn, add = child.record.details["new_nodes"]
+            assert child.genome[bn].op == "bn" and child.genome[bn].inputs == (proj,)
+            assert child.genome[add].inputs[1] == bn
+            assert child.state is not None
+            assert torch.count_nonzero(child.state[f"nodes.{bn}.weight"]) == 0
+            assert torch.count_nonzero(child.state[f"nodes.{proj}.weight"]) > 0
+            undo = [s for s in get_morphism("remove_skip").sites(child.genome) if s[0] == add]
+            assert (add, "1") in undo
+            back = get_morphism("remove_skip").apply_at(
+                child.genome, child.state, (add, "1"), np.random.default_rng(0)
+            )
+            assert n_params(back.genome) == n_params(genome)
