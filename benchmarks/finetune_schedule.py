@@ -122,8 +122,10 @@ def main() -> None:
     trainer.config = replace(base, child_lr=best[0], child_warmup=best[1])
     gains = []
     for (label, g, s, _), parent, parent_state in approximate:
-        with_d = trainer.train(g, s, seed=args.seed, teacher=(parent, parent_state))
-        without = trainer.train(g, s, seed=args.seed)
+        with_d = trainer.train(
+            g, s, seed=args.seed, epochs=args.child_epochs, teacher=(parent, parent_state)
+        )
+        without = trainer.train(g, s, seed=args.seed, epochs=args.child_epochs)
         gains.append(without.val_error - with_d.val_error)
         print(
             f"  {label:<16} distilled={with_d.val_error:.4f} plain={without.val_error:.4f}",

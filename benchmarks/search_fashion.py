@@ -1,8 +1,8 @@
 """A real search on Fashion-MNIST, on the available device, for a fixed wall-clock budget.
 
 Initial networks are trained from scratch, children fine-tune their inherited weights
-(``--child-epochs``), approximate morphisms distil from the parent; objectives val_error and
-params. Writes its run record (events.jsonl, weights, pareto.csv) under ``--out``.
+(``--child-epochs``; approximate children too, without distillation: off by default);
+objectives val_error and params. Writes its run record (events.jsonl, weights, pareto.csv) under ``--out``.
 
 Last line: ``front_size=<n> best_val_acc=<x> smallest_params_at_85pct=<n> evaluations=<n>``
 (``smallest_params_at_85pct``: fewest parameters among networks with validation accuracy

@@ -1,5 +1,6 @@
 """The training evaluator: Lamarckian fine-tuning of inherited weights (distilling from the
-parent after an approximate morphism), or training from scratch, with the :class:`Trainer`.
+parent after an approximate morphism, when ``[trainer] distill`` is on), or training from
+scratch, with the :class:`Trainer`.
 """
 
 from __future__ import annotations

@@ -1,6 +1,7 @@
 """Approximate network morphisms: they shrink the network and change its function a little.
 
-LEMONADE repairs the change by fine-tuning the child with distillation from its parent; each
+LEMONADE repairs the change by fine-tuning the child with distillation from its parent (here
+``[trainer] distill``, off by default: measured, distilled children ended worse); each
 result reports its deviation when :meth:`Morphism.apply` is given a probe batch.
 
 * ``remove_layer``: drop a same-width convolution (with the BN and ReLU that only it feeds);

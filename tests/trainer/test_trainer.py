@@ -155,3 +155,30 @@ def test_the_evaluator_calibrates_only_when_the_settings_say_so(enabled: bool) -
     assert TrainingEvaluator(t).evaluate(candidate, seed=0, teacher=None).ok
     assert seen == [candidate.calibrate if enabled else ()]
     assert TrainSettings().calibrate is False
+
+
+@pytest.mark.parametrize("enabled", [False, True])
+def test_distillation_only_when_enabled(enabled: bool) -> None:
+    """Measured (benchmarks/finetune_schedule.py), distilled approximate children ended worse
+    in 17 of 17, so distillation is off by default; with ``[trainer] distill = true`` an
+    approximate child gets its parent as teacher, a preserving one never does."""
+    from evonas.engine.evaluator import TrainingEvaluator
+
+    t = trainer(epochs=0.1, distill=enabled)
+    parent = t.train(GENOME, seed=0)
+    assert parent.state is not None
+    teacher = (GENOME, parent.state)
+    seen: list[object] = []
+    real = t.train
+
+    def spy(*args: object, **kwargs: object) -> object:
+        seen.append(kwargs.get("teacher"))
+        return real(*args, **kwargs)  # type: ignore[arg-type]
+
+    t.train = spy  # type: ignore[method-assign]
+    for name, approximate in (("prune_filters", True), ("widen", False)):
+        child = get_morphism(name).apply(GENOME, parent.state, np.random.default_rng(1))
+        candidate = Candidate(child.genome, 0, (child.record,), child.state, approximate)
+        assert TrainingEvaluator(t).evaluate(candidate, seed=0, teacher=teacher).ok
+    assert seen == [teacher if enabled else None, None]
+    assert TrainSettings().distill is False
