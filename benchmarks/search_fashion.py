@@ -2,7 +2,8 @@
 
 Initial networks are trained from scratch, children fine-tune their inherited weights
 (``--child-epochs``; approximate children too, without distillation: off by default);
-objectives val_error and params. Writes its run record (events.jsonl, weights, pareto.csv) under ``--out``.
+objectives val_error and params. Writes its run record (events.jsonl, weights, pareto.csv)
+under ``--out``.
 
 Last line: ``front_size=<n> best_val_acc=<x> smallest_params_at_85pct=<n> evaluations=<n>``
 (``smallest_params_at_85pct``: fewest parameters among networks with validation accuracy
