@@ -172,6 +172,14 @@ def hypervolume(normalised: np.ndarray) -> float:
     return float(HV(ref_point=np.ones(m))(np.minimum(normalised, 1.0)))
 
 
+def hypervolume_contributions(normalised: np.ndarray) -> np.ndarray:
+    """Each point's exclusive hypervolume (what the set loses without it), on normalised
+    points against the reference point 1; 0 for a dominated point or a duplicate."""
+    total = hypervolume(normalised)
+    without = (hypervolume(np.delete(normalised, i, axis=0)) for i in range(len(normalised)))
+    return np.array([max(0.0, total - rest) for rest in without])
+
+
 def constrained_ranks(minimised: np.ndarray, violations: np.ndarray) -> np.ndarray:
     """Deb's constrained domination as ranks (0 best): feasible points by non-dominated
     sorting; every infeasible point after all feasible ones, ordered by its violation."""

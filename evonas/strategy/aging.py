@@ -1,11 +1,18 @@
 """Aging (regularized) evolution (Real et al., AAAI 2019), multi-objective.
 
 A population of ``population_size``; each step samples ``sample_size`` members, takes a
-parent uniformly among the sample's non-dominated members (constrained domination when
-objectives carry hard constraints), appends its child and removes the oldest member.
-Uniform, not by crowding distance: the two extremes of a sample's front always have
-infinite crowding distance, so a crowding tie-break never lets the interior breed
-(measured on the surrogate, 5 seeds x 1000 evaluations: HV vs random 1.055 -> 1.158).
+parent among the sample's non-dominated members (constrained domination when objectives
+carry hard constraints), appends its child and removes the oldest member.
+
+The parent is drawn in proportion to its exclusive hypervolume within the sample's front
+(normalised objectives, reference point 1; ``parent="contribution"``, the default), as the
+issue's review suggested and SMS-EMOA ranks: a member that adds little to the front (a
+tiny network at high error) rarely breeds, the interior still does. Crowding distance would
+always pick one of the two extremes (their distance is infinite), so the interior never
+bred; uniformly among the front (``parent="uniform"``) every member breeds alike.
+Measured, uniform -> contribution: surrogate (10 seeds x 1000 evaluations) median HV
+0.514 -> 0.546, better on 8 of 10; quick scenario, 4 minutes, HV seeds 0 / 1:
+0.367 / 0.391 -> 0.430 / 0.439 (seed 1's pair with bf16 autocast on the CPU).
 
 AmoebaNet fills its population with P random networks before any tournament; ours starts
 from the few initial networks, so the tournament runs from the first child, over what is
@@ -23,9 +30,11 @@ from collections.abc import Sequence
 import numpy as np
 
 from evonas.core.individual import Individual, Proposal
-from evonas.core.pareto import minimised_matrix
+from evonas.core.pareto import hypervolume_contributions, minimised_matrix, normalised_matrix
 from evonas.strategy._deap import rank_and_crowding
 from evonas.strategy.base import Strategy, register_strategy
+
+PARENT_CHOICES = ("contribution", "uniform")
 
 
 @register_strategy("aging")
@@ -37,6 +46,8 @@ class AgingEvolution(Strategy):
         sample_size: members drawn for each tournament (S).
         p_approximate: probability that a child is made with approximate morphisms.
         morphisms_per_child: mean number of morphisms a child is made with (geometric, >= 1).
+        parent: how the parent is drawn among the sample's non-dominated members:
+            ``"contribution"`` (by exclusive hypervolume) or ``"uniform"``.
     """
 
     asynchronous = True
@@ -48,7 +59,11 @@ class AgingEvolution(Strategy):
         sample_size: int = 5,
         p_approximate: float = 0.3,
         morphisms_per_child: float = 1.0,
+        parent: str = "contribution",
     ) -> None:
+        if parent not in PARENT_CHOICES:
+            raise ValueError(f"aging parent {parent!r} must be one of {PARENT_CHOICES}")
+        self.parent = parent
         self.morphisms_per_child = self.check_morphisms_per_child(morphisms_per_child)
         if not 2 <= sample_size <= population_size:
             raise ValueError(
@@ -78,7 +93,16 @@ class AgingEvolution(Strategy):
         # uniformly among the sample's best rank: crowding would always pick one of its
         # two extremes (their distance is infinite), so the interior never bred
         best = np.flatnonzero(ranks == ranks.min())
-        parent = sample[int(best[int(rng.integers(len(best)))])]
+        gain = np.zeros(len(best))
+        if self.parent == "contribution" and sample[int(best[0])].violation <= 0:
+            gain = hypervolume_contributions(
+                normalised_matrix([sample[int(b)] for b in best], self.context.objectives)
+            )
+        if gain.sum() > 0:
+            pick = int(rng.choice(len(best), p=gain / gain.sum()))
+        else:
+            pick = int(rng.integers(len(best)))
+        parent = sample[int(best[pick])]
         names = self.random_morphisms(parent.genome, self.p_approximate, self.morphisms_per_child)
         return Proposal(parent.id, None, names, self.new_seed()) if names else None
 

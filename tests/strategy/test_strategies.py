@@ -11,6 +11,7 @@ from deap import base, creator, tools
 from pymoo.util.nds.non_dominated_sorting import NonDominatedSorting
 
 from evonas.core import Individual
+from evonas.core.pareto import hypervolume_contributions
 from evonas.space import simple_genome
 from evonas.strategy import Strategy, get_strategy, list_strategies
 from evonas.strategy._deap import rank_and_crowding, select_nsga2
@@ -119,11 +120,8 @@ def test_strategies_propose_one_morphism_per_child_by_default() -> None:
         assert all(len(p.morphisms) == 1 for batch in run.proposals[1:] for p in batch)
 
 
-def test_aging_selects_from_the_first_child_while_its_population_fills() -> None:
-    """Aging evolution's tournament runs while the population is still filling (ours starts
-    from a few initial networks, not P random ones): with every member in the sample, the
-    parent is always a non-dominated one, and the interior of the front breeds too."""
-    strategy = get_strategy("aging", population_size=40, sample_size=5)
+def _aging_parents(**kwargs: object) -> list[int | None]:
+    strategy = get_strategy("aging", population_size=40, sample_size=5, **kwargs)
     strategy.setup(context(0))
     # 5 alive (< 40): two dominated, three on the front (two extremes, one interior)
     members = [
@@ -135,11 +133,39 @@ def test_aging_selects_from_the_first_child_while_its_population_fills() -> None
     ]
     strategy.tell(members)
     parents = []
-    for step in range(200):
+    for step in range(400):
         strategy._told, strategy._rng = 5 + step, None
         parents += [p.parent_id for p in strategy.propose(1)]
+    return parents
+
+
+def test_aging_selects_from_the_first_child_while_its_population_fills() -> None:
+    """Aging evolution's tournament runs while the population is still filling (ours starts
+    from a few initial networks, not P random ones): with every member in the sample, the
+    parent is always a non-dominated one, the interior of the front included; by default
+    in proportion to its exclusive hypervolume, ``parent="uniform"`` uniformly."""
+    # normalised (the driver's error in [0, 1], log10 params in [1e3, 1e8]): the members'
+    # exclusive hypervolumes are 0.6 x 0.2, 0.2 x 0.3 and 0.2 x 0.4
+    share = np.array([0.6 * 0.2, 0.2 * 0.3, 0.2 * 0.4])
+    share /= share.sum()
+    parents = _aging_parents()
     assert set(parents) == {0, 1, 2}
-    assert parents.count(1) > 40  # uniform among the front, not only its two extremes
+    seen = np.array([parents.count(i) for i in (0, 1, 2)]) / len(parents)
+    assert np.abs(seen - share).max() < 0.06, (seen, share)
+    uniform = _aging_parents(parent="uniform")
+    assert set(uniform) == {0, 1, 2}
+    assert min(uniform.count(i) for i in (0, 1, 2)) > 100  # not only the two extremes
+    with pytest.raises(ValueError, match="parent"):
+        get_strategy("aging", parent="crowding")
+
+
+def test_hypervolume_contributions_are_each_points_exclusive_area() -> None:
+    """Against the 2-D staircase computed by hand; a dominated point and a duplicate add 0."""
+    pts = np.array([[0.0, 0.9], [0.2, 0.7], [0.5, 0.4], [0.6, 0.6], [0.5, 0.4]])
+    gain = hypervolume_contributions(pts)
+    assert gain[:2] == pytest.approx([0.2 * 0.1, 0.3 * 0.2])
+    assert gain[2:] == pytest.approx([0.0, 0.0, 0.0])  # [2] and [4] are the same point
+    assert hypervolume_contributions(pts[:3])[2] == pytest.approx(0.5 * 0.3)
 
 
 def test_nsga2_generations_are_half_the_population_by_default() -> None:
