@@ -3,11 +3,11 @@
 Built for throughput on small networks. The whole dataset sits on the training device as
 uint8 and every batch is gathered, normalised and augmented there (random crop with padding,
 horizontal flip), so no DataLoader worker is in the hot path; tensors are channels_last, and
-on CUDA the step runs under bf16 autocast. SGD with Nesterov momentum, cosine decay, label
-smoothing and weight decay; inherited children may fine-tune with their own peak learning
-rate and warm-up (``child_lr``, ``child_warmup``; measured by
-``benchmarks/finetune_schedule.py``, the scratch schedule's did best, so that is the
-default); batch norms a morphism inserted are calibrated on the first batch; optional
+on CUDA and on CPUs with native bf16 kernels the step runs under bf16 autocast. SGD with
+Nesterov momentum, cosine decay, label smoothing and weight decay; inherited children may
+fine-tune with their own peak learning rate and warm-up (``child_lr``, ``child_warmup``;
+measured by ``benchmarks/finetune_schedule.py``, the scratch schedule's did best, so that
+is the default); batch norms a morphism inserted are calibrated on the first batch; optional
 distillation from a teacher (the parent) after an approximate morphism.
 
 A candidate that diverges (NaN/inf loss) or runs out of memory ends with a failed
@@ -52,6 +52,19 @@ def resolve_device(name: str = "auto") -> torch.device:
     return device
 
 
+def native_bf16(device: torch.device) -> bool:
+    """Whether bf16 autocast runs natively on ``device``: CUDA, or a CPU whose oneDNN has
+    bf16 kernels (AVX512-BF16 or AMX). Elsewhere bf16 is emulated, slower than fp32."""
+    if device.type == "cuda":
+        return True
+    if device.type != "cpu":
+        return False
+    try:
+        return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+    except (AttributeError, RuntimeError):
+        return False
+
+
 class Trainer:
     """Trains genomes on one task and device. Data is moved to the device once."""
 
@@ -72,6 +85,7 @@ class Trainer:
         self._scale = (1.0 / (255.0 * std)).float()
         self._shift = (-torch.tensor(data.mean, device=dev).view(shape) / std).float()
         self._cuda = dev.type == "cuda"
+        self._bf16 = self.config.bf16 and native_bf16(dev)
         # channels_last helps cuDNN and, measured here, oneDNN convolutions on CPU too (~20%)
         self._memory_format = (
             torch.channels_last
@@ -281,8 +295,7 @@ class Trainer:
         return x
 
     def _autocast(self) -> torch.autocast:
-        enabled = self._cuda and self.config.bf16
-        return torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=enabled)
+        return torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self._bf16)
 
     def _failed(self, status: Status, message: str, steps: int, started: float) -> TrainResult:
         if self._cuda:
