@@ -2,11 +2,13 @@
 
 Generational: offspring parents come from binary tournaments on (non-dominated rank,
 crowding distance), survivors from DEAP's ``selNSGA2`` over population and offspring.
-Half as many offspring as survivors by default (pymoo's ``n_offsprings`` lets it differ from
-the population too): a network costs minutes, so more, smaller generations. Measured on the
-quick scenario, 4 minutes, seeds 0 / 1, population 20: 20 offspring HV 0.346 / 0.391
-(deepest lineage 3 / 2), 10 offspring 0.393 / 0.413 (5 / 4); on the surrogate (5 seeds x
-1000 evaluations, median HV): 0.498 -> 0.527.
+A quarter as many offspring as survivors by default (pymoo's ``n_offsprings`` lets it differ
+from the population too): a network costs minutes, and a lineage grows by at most one
+morphism a generation, so more, smaller generations. Measured on the quick scenario, 4
+minutes, seeds 0 / 1, population 20: 20 offspring HV 0.346 / 0.391 (deepest lineage 3 / 2),
+10 offspring 0.393 / 0.413 (5 / 4); with bf16 on the CPU, 10 offspring 0.405 / 0.407 (5 /
+4), 5 offspring 0.431 / 0.411 (7 / 4). On the surrogate (10 seeds x 1000 evaluations,
+median HV): 10 offspring 0.521, 5 0.530, 3 0.520.
 Ranks and crowding distances are DEAP's; the tournament draws from our seeded generator.
 Its state (the last survivors) is restored by telling the recorded generations again.
 """
@@ -27,7 +29,7 @@ class NSGA2(Strategy):
 
     Args:
         population_size: survivors kept each generation (N).
-        offspring: children per generation (default N / 2, at least 1).
+        offspring: children per generation (default N / 4, at least 1).
         p_approximate: probability that a child is made with approximate morphisms.
         morphisms_per_child: mean number of morphisms a child is made with (geometric, >= 1).
     """
@@ -46,7 +48,7 @@ class NSGA2(Strategy):
         if offspring is not None and offspring < 1:
             raise ValueError(f"nsga2 offspring must be >= 1, got {offspring}")
         self.population_size = population_size
-        self.offspring = offspring or max(1, population_size // 2)
+        self.offspring = offspring or max(1, population_size // 4)
         self.p_approximate = p_approximate
         self.population: list[Individual] = []
 

@@ -168,10 +168,10 @@ def test_hypervolume_contributions_are_each_points_exclusive_area() -> None:
     assert hypervolume_contributions(pts[:3])[2] == pytest.approx(0.5 * 0.3)
 
 
-def test_nsga2_generations_are_half_the_population_by_default() -> None:
-    """NSGA-II makes N / 2 children a generation unless ``offspring`` says otherwise (more,
+def test_nsga2_generations_are_a_quarter_of_the_population_by_default() -> None:
+    """NSGA-II makes N / 4 children a generation unless ``offspring`` says otherwise (more,
     smaller generations: measured better when a network costs minutes)."""
-    for kwargs, size in (({}, 10), ({"population_size": 8}, 4), ({"offspring": 20}, 20)):
+    for kwargs, size in (({}, 5), ({"population_size": 8}, 2), ({"offspring": 20}, 20)):
         run = drive(get_strategy("nsga2", **kwargs), 0, 6)
         sizes = {len(batch) for batch in run.proposals[1:]}
         assert sizes == {size}, (kwargs, sizes)
