@@ -32,7 +32,6 @@ from evonas.data import load_fashion_mnist
 from evonas.morphism import get_morphism
 from evonas.space import simple_genome
 from evonas.trainer import Trainer, TrainSettings
-from evonas.trainer.trainer import native_bf16
 
 BUDGETS = (0.125, 0.25, 0.5, 1.0, 2.0, 3.0, 4.0, 6.0, 8.0)
 
@@ -89,13 +88,12 @@ def main() -> None:
     runs = {
         s: speedup(trainer, s, args.parent_epochs) for s in range(args.seed, args.seed + args.seeds)
     }
-    bf16 = trainer.config.bf16 and native_bf16(trainer.device)
     ratio, seed = statistics.median_low((r, s) for s, (r, _) in runs.items())
     print(
         "per seed: "
         + ", ".join(f"{s}: {r:.2f} (target {t:.4f})" for s, (r, t) in runs.items())
         + f"; median seed {seed}; data fraction {args.fraction}, device {trainer.device.type}, "
-        f"bf16 {bf16}, threads {torch.get_num_threads()}, "
+        f"bf16 {trainer.bf16}, threads {torch.get_num_threads()}, "
         f"{time.perf_counter() - started:.0f}s"
     )
     print(f"inheritance_speedup={ratio:.2f} target_acc={runs[seed][1]:.4f}")

@@ -294,6 +294,11 @@ class Trainer:
             x = padded.gather(3, cols.expand(n, x.shape[1], h, w))
         return x
 
+    @property
+    def bf16(self) -> bool:
+        """Whether training steps run under bf16 autocast (asked for and native here)."""
+        return self._bf16
+
     def _autocast(self) -> torch.autocast:
         return torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self._bf16)
 
