@@ -20,8 +20,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from evonas.data import load_fashion_mnist
 from evonas.core import Candidate
+from evonas.data import load_fashion_mnist
 from evonas.engine import TrainingEvaluator
 from evonas.executor import Job, LocalPoolExecutor
 from evonas.morphism import get_morphism, list_morphisms

@@ -74,9 +74,10 @@ def main() -> None:
             acc = result.test_accuracy
             retrained[best.id] = acc if acc is not None else math.nan
         accuracies[label] = retrained[best.id]
+        val_acc = 1 - best.objectives["val_error"]
         print(
             f"under {label}: #{best.id} {best.genome.short_summary()} "
-            f"({best.objectives['params']:.0f} params, val acc {1 - best.objectives['val_error']:.4f})"
+            f"({best.objectives['params']:.0f} params, val acc {val_acc:.4f})"
             f" -> test acc {accuracies[label]:.4f} after {args.retrain_epochs:g} epochs",
             flush=True,
         )

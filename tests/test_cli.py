@@ -14,10 +14,10 @@ import pytest
 import torch
 
 import evonas
-from evonas.export import load_exported
-from evonas.record import load_run
 from evonas.cli import main, parse_budget
 from evonas.core import Budget
+from evonas.export import load_exported
+from evonas.record import load_run
 from tests.plugins.tiny import tiny_scenario
 
 
@@ -239,7 +239,10 @@ def test_budget_parsing() -> None:
 
 def test_the_command_line_starts_without_torch() -> None:
     """--help and --version answer at once: nothing heavy is imported for them."""
-    code = "import sys, evonas.cli; print(sorted(m for m in ('torch', 'numpy', 'pymoo') if m in sys.modules))"
+    code = (
+        "import sys, evonas.cli; "
+        "print(sorted(m for m in ('torch', 'numpy', 'pymoo') if m in sys.modules))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
     version = subprocess.run(

@@ -13,6 +13,7 @@ import pytest
 import torch
 from torch.utils.flop_counter import FlopCounterMode
 
+from evonas.core import RegistryError
 from evonas.model import build_model, calibrate_batchnorm
 from evonas.morphism import (
     MORPHISMS,
@@ -24,9 +25,8 @@ from evonas.morphism import (
     list_morphisms,
     register_morphism,
 )
-from evonas.core import RegistryError
-from evonas.space import Genome, Node, random_genome, simple_genome
 from evonas.morphism.preserving import normalised_tensors
+from evonas.space import Genome, Node, random_genome, simple_genome
 from evonas.testing import (
     check_morphism,
     logits,

@@ -8,11 +8,11 @@ import numpy as np
 import pytest
 import torch
 
-from evonas.data import synthetic
 from evonas.core import RegistryError
+from evonas.data import synthetic
 from evonas.objectives import EvalContext, Objective, get_objective, list_objectives
-from evonas.testing.contracts import ObjectiveContract
 from evonas.space import Genome, Node, random_genome, simple_genome
+from evonas.testing.contracts import ObjectiveContract
 from evonas.trainer import Trainer, TrainSettings
 
 

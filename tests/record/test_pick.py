@@ -70,7 +70,7 @@ def test_the_knee_is_neither_extreme(known_run: Path) -> None:
 
 
 def test_pick_says_when_nothing_qualifies(known_run: Path) -> None:
-    with pytest.raises(PickError, match="no network on the front .* meets params<=1000"):
+    with pytest.raises(PickError, match=r"no network on the front .* meets params<=1000"):
         pick(load_run(known_run), ["params<=1k"], "val_error")
     with pytest.raises(PickError, match="has no objective 'flops'"):
         pick(load_run(known_run), ["flops<=1M"])

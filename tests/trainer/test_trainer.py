@@ -83,9 +83,9 @@ def test_the_budget_follows_inheritance() -> None:
 
 
 def test_bad_settings_are_rejected() -> None:
-    with pytest.raises(ValueError, match="trainer.scratch_epochs: must be a finite number > 0"):
+    with pytest.raises(ValueError, match=r"trainer\.scratch_epochs: must be a finite number > 0"):
         TrainSettings(scratch_epochs=0)
-    with pytest.raises(ValueError, match="trainer.child_epochs: must be a finite number > 0"):
+    with pytest.raises(ValueError, match=r"trainer\.child_epochs: must be a finite number > 0"):
         TrainSettings(child_epochs=float("inf"))
     if not torch.cuda.is_available():
         with pytest.raises(ValueError, match="CUDA is not available"):
@@ -128,7 +128,7 @@ def test_children_have_their_own_schedule() -> None:
     assert s.schedule_for(inherited=False) == (0.2, 0.05)
     assert s.schedule_for(inherited=True) == (0.05, 0.0)
     assert TrainSettings(lr=0.3).schedule_for(inherited=True) == (0.3, 0.02)
-    with pytest.raises(ValueError, match="trainer.child_lr: must be > 0"):
+    with pytest.raises(ValueError, match=r"trainer\.child_lr: must be > 0"):
         TrainSettings(child_lr=0)
     with pytest.raises(ValueError, match=r"trainer.child_warmup: must lie in \[0, 1\)"):
         TrainSettings(child_warmup=1.0)
