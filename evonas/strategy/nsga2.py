@@ -8,7 +8,10 @@ morphism a generation, so more, smaller generations. Measured on the quick scena
 minutes, seeds 0 / 1, population 20: 20 offspring HV 0.346 / 0.391 (deepest lineage 3 / 2),
 10 offspring 0.393 / 0.413 (5 / 4); with bf16 on the CPU, 10 offspring 0.405 / 0.407 (5 /
 4), 5 offspring 0.431 / 0.411 (7 / 4). On the surrogate (10 seeds x 1000 evaluations,
-median HV): 10 offspring 0.521, 5 0.530, 3 0.520.
+median HV): 10 offspring 0.521, 5 0.530, 3 0.520. Smaller still, re-measured 2026-12-03
+(quick scenario, 4 minutes, seeds 0 / 1, bf16): 5 offspring 0.4127 / 0.4232, 3 0.4242 /
+0.4155, 2 0.4358 / 0.4152 (within the ~0.01 spread of reruns), and on the surrogate (seeds
+5-14 / 0-4) 5 offspring 0.527 / 0.523, 2 0.510 / 0.522: N / 4 stays.
 Ranks and crowding distances are DEAP's; the tournament draws from our seeded generator.
 Its state (the last survivors) is restored by telling the recorded generations again.
 """
