@@ -6,6 +6,17 @@ probability inversely proportional to a kernel density estimate over the *cheap*
 (approximate ones with probability ``p_approximate``); of these, ``n_accept`` are accepted,
 again favouring low density in cheap-objective space; only accepted children are trained;
 the new population is the Pareto front of population and accepted children.
+
+Parents are drawn, by default (``parent="contribution"``), in proportion to each front
+member's exclusive hypervolume (normalised objectives, reference point 1; the box it alone
+dominates, over *all* objectives, which are known for a trained parent), as aging's
+tournament does; ``parent="density"`` is the paper's 1 / KDE over the cheap objectives.
+Acceptance stays the paper's 1 / KDE over cheap objectives (a child's error is not known
+before training). The contribution falls back to density when it says nothing (a single
+member, every member beyond the bounds, or an infeasible front).
+Measured, density -> contribution: surrogate (15 seeds x 1000 evaluations) median HV
+0.525 -> 0.567, better on 14 of 15 seeds (half of each: 0.548); quick scenario, 4 minutes,
+HV seeds 0 / 1 (a 2-core AMD CPU, fp32): 0.390 / 0.405 -> 0.411 / 0.413.
 """
 
 from __future__ import annotations
@@ -15,7 +26,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from evonas.core.individual import Candidate, Individual, Proposal
-from evonas.core.pareto import pareto_front
+from evonas.core.pareto import hypervolume_contributions, normalised_matrix, pareto_front
 from evonas.strategy.base import Strategy, register_strategy
 
 
@@ -47,6 +58,9 @@ def inverse_density_weights(points: np.ndarray, at: np.ndarray) -> np.ndarray:
     return weights / weights.sum()
 
 
+PARENT_CHOICES = ("contribution", "density")
+
+
 @register_strategy("lemonade")
 class Lemonade(Strategy):
     """LEMONADE's density-based parent sampling and child acceptance.
@@ -56,6 +70,8 @@ class Lemonade(Strategy):
         n_accept: children accepted and trained per generation (``n_ac``).
         p_approximate: probability that a child is made with approximate morphisms.
         morphisms_per_child: mean number of morphisms a child is made with (geometric, >= 1).
+        parent: how parents are drawn from the front: ``"contribution"`` (by exclusive
+            hypervolume) or ``"density"`` (1 / KDE over cheap objectives, the paper's).
     """
 
     def __init__(
@@ -65,7 +81,11 @@ class Lemonade(Strategy):
         n_accept: int = 4,
         p_approximate: float = 0.3,
         morphisms_per_child: float = 1.0,
+        parent: str = "contribution",
     ) -> None:
+        if parent not in PARENT_CHOICES:
+            raise ValueError(f"lemonade parent {parent!r} must be one of {PARENT_CHOICES}")
+        self.parent = parent
         self.morphisms_per_child = self.check_morphisms_per_child(morphisms_per_child)
         if n_children < 1 or not 1 <= n_accept <= n_children:
             raise ValueError(
@@ -86,8 +106,7 @@ class Lemonade(Strategy):
     def propose(self, n: int) -> list[Proposal]:
         if not self.population:
             return self.restart()
-        pts = self._cheap_points([p.objectives for p in self.population])
-        weights = inverse_density_weights(pts, pts)
+        weights = self.parent_weights()
         rng = self.rng
         out = []
         for _ in range(self.n_children):
@@ -98,6 +117,17 @@ class Lemonade(Strategy):
             if names:
                 out.append(Proposal(parent.id, None, names, self.new_seed()))
         return out
+
+    def parent_weights(self) -> np.ndarray:
+        """The probability of each population member being drawn as a parent."""
+        if self.parent == "contribution" and all(p.violation <= 0 for p in self.population):
+            gain = hypervolume_contributions(
+                normalised_matrix(self.population, self.context.objectives)
+            )
+            if gain.sum() > 0:
+                return gain / gain.sum()
+        pts = self._cheap_points([p.objectives for p in self.population])
+        return inverse_density_weights(pts, pts)
 
     def select(self, candidates: list[Candidate]) -> list[Candidate]:
         if not self.population or len(candidates) <= self.n_accept:

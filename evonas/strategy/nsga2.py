@@ -1,7 +1,9 @@
 """NSGA-II (Deb et al., 2002) with morphisms as the variation operator.
 
-Generational: offspring parents come from binary tournaments on (non-dominated rank,
-crowding distance), survivors from DEAP's ``selNSGA2`` over population and offspring.
+Generational: offspring parents are drawn from the population (by exclusive hypervolume
+among its non-dominated members, or the paper's binary tournaments on non-dominated rank and
+crowding distance: see Mating below), survivors from DEAP's ``selNSGA2`` over population and
+offspring.
 A quarter as many offspring as survivors by default (pymoo's ``n_offsprings`` lets it differ
 from the population too): a network costs minutes, and a lineage grows by at most one
 morphism a generation, so more, smaller generations. Measured on the quick scenario, 4
@@ -12,8 +14,18 @@ median HV): 10 offspring 0.521, 5 0.530, 3 0.520. Smaller still, re-measured 202
 (quick scenario, 4 minutes, seeds 0 / 1, bf16): 5 offspring 0.4127 / 0.4232, 3 0.4242 /
 0.4155, 2 0.4358 / 0.4152 (within the ~0.01 spread of reruns), and on the surrogate (seeds
 5-14 / 0-4) 5 offspring 0.527 / 0.523, 2 0.510 / 0.522: N / 4 stays.
-Ranks and crowding distances are DEAP's; the tournament draws from our seeded generator.
+Ranks and crowding distances are DEAP's; the draws come from our seeded generator.
 Its state (the last survivors) is restored by telling the recorded generations again.
+
+Mating: ``mating="tournament"`` is the paper's binary tournament on (rank, crowding);
+``mating="contribution"`` draws each parent among the population's non-dominated members
+in proportion to its exclusive hypervolume (as SMS-EMOA ranks, and as our aging and
+LEMONADE draw), falling back to the tournament where that says nothing (an infeasible
+front, or no member inside the bounds). Survivors are NSGA-II's either way.
+Measured on the surrogate (10 seeds x 1000 evaluations, median HV): tournament 0.530,
+contribution 0.552 (better on 9 of 10 seeds); a tournament that breaks rank ties by
+contribution 0.532. Quick scenario, 4 minutes, HV seeds 0 / 1 (a 2-core AMD CPU, fp32):
+tournament 0.369 / 0.356, contribution 0.393 / 0.387.
 """
 
 from __future__ import annotations
@@ -21,9 +33,11 @@ from __future__ import annotations
 import numpy as np
 
 from evonas.core.individual import Individual, Proposal
-from evonas.core.pareto import minimised_matrix
+from evonas.core.pareto import hypervolume_contributions, minimised_matrix, normalised_matrix
 from evonas.strategy._deap import rank_and_crowding, select_nsga2
 from evonas.strategy.base import Strategy, register_strategy
+
+MATING_CHOICES = ("contribution", "tournament")
 
 
 @register_strategy("nsga2")
@@ -35,6 +49,8 @@ class NSGA2(Strategy):
         offspring: children per generation (default N / 4, at least 1).
         p_approximate: probability that a child is made with approximate morphisms.
         morphisms_per_child: mean number of morphisms a child is made with (geometric, >= 1).
+        mating: how offspring parents are drawn: ``"contribution"`` (among the
+            non-dominated, by exclusive hypervolume) or ``"tournament"`` (the paper's).
     """
 
     def __init__(
@@ -44,7 +60,11 @@ class NSGA2(Strategy):
         offspring: int | None = None,
         p_approximate: float = 0.3,
         morphisms_per_child: float = 1.0,
+        mating: str = "contribution",
     ) -> None:
+        if mating not in MATING_CHOICES:
+            raise ValueError(f"nsga2 mating {mating!r} must be one of {MATING_CHOICES}")
+        self.mating = mating
         self.morphisms_per_child = self.check_morphisms_per_child(morphisms_per_child)
         if population_size < 2:
             raise ValueError(f"nsga2 population_size must be >= 2, got {population_size}")
@@ -63,10 +83,14 @@ class NSGA2(Strategy):
             minimised_matrix(self.population, self.context.objectives),
             np.array([i.violation for i in self.population]),
         )
+        gain = self._contributions(ranks)
         out = []
         for _ in range(self.offspring):
-            a, b = (int(i) for i in rng.integers(len(self.population), size=2))
-            better = a if (ranks[a], -crowding[a]) <= (ranks[b], -crowding[b]) else b
+            if gain.sum() > 0:
+                better = int(rng.choice(len(self.population), p=gain / gain.sum()))
+            else:
+                a, b = (int(i) for i in rng.integers(len(self.population), size=2))
+                better = a if (ranks[a], -crowding[a]) <= (ranks[b], -crowding[b]) else b
             parent = self.population[better]
             names = self.random_morphisms(
                 parent.genome, self.p_approximate, self.morphisms_per_child
@@ -74,6 +98,19 @@ class NSGA2(Strategy):
             if names:
                 out.append(Proposal(parent.id, None, names, self.new_seed()))
         return out
+
+    def _contributions(self, ranks: np.ndarray) -> np.ndarray:
+        """Each member's exclusive hypervolume within the first front (0 elsewhere); all 0
+        under ``mating="tournament"`` or where the first front is infeasible."""
+        gain = np.zeros(len(self.population))
+        best = np.flatnonzero(ranks == 0)
+        if self.mating == "contribution" and all(
+            self.population[int(i)].violation <= 0 for i in best
+        ):
+            gain[best] = hypervolume_contributions(
+                normalised_matrix([self.population[int(i)] for i in best], self.context.objectives)
+            )
+        return gain
 
     def advance(self, individuals: list[Individual]) -> None:
         pool = self.population + [i for i in individuals if i.ok]

@@ -159,6 +159,76 @@ def test_aging_selects_from_the_first_child_while_its_population_fills() -> None
         get_strategy("aging", parent="crowding")
 
 
+def _lemonade_parents(members: list[Individual], **kwargs: object) -> list[int | None]:
+    strategy = get_strategy("lemonade", n_children=8, n_accept=2, **kwargs)
+    strategy.setup(context(0))
+    strategy.tell(members)
+    parents = []
+    for step in range(60):
+        strategy._told, strategy._rng = len(members) + step, None
+        parents += [p.parent_id for p in strategy.propose(8)]
+    return parents
+
+
+def test_lemonade_draws_parents_by_exclusive_hypervolume() -> None:
+    """LEMONADE's parents are drawn, by default, in proportion to each front member's
+    exclusive hypervolume over every objective; ``parent="density"`` is the paper's
+    1 / KDE over the cheap objectives, which ignores the error. Where no member adds any
+    hypervolume (all beyond the bounds), contribution falls back to density."""
+    front = [fake(0, 0.1, 1e5), fake(1, 0.3, 1e4), fake(2, 0.6, 1e3), fake(3, 0.8, 5e4)]
+    share = np.array([0.6 * 0.2, 0.2 * 0.3, 0.2 * 0.4])  # as in the aging test above
+    share /= share.sum()
+    parents = _lemonade_parents(front)
+    assert set(parents) == {0, 1, 2}  # 3 is dominated: not in the population
+    seen = np.array([parents.count(i) for i in (0, 1, 2)]) / len(parents)
+    assert np.abs(seen - share).max() < 0.06, (seen, share)
+    density = _lemonade_parents(front, parent="density")
+    assert set(density) == {0, 1, 2}
+    # cheap points (params only) 0.4, 0.2, 0.0 apart evenly: the middle one is densest
+    assert density.count(1) < min(density.count(0), density.count(2))
+    assert _lemonade_parents(front) == parents  # seeded: the same draws again
+    beyond = [fake(0, 0.5, 1e9), fake(1, 0.3, 1e10), fake(2, 2.0, 1e2)]  # no box inside 1
+    assert set(_lemonade_parents(beyond)) == set(_lemonade_parents(beyond, parent="density"))
+    assert len(set(_lemonade_parents(beyond))) == 3
+    with pytest.raises(ValueError, match="parent"):
+        get_strategy("lemonade", parent="crowding")
+
+
+def test_nsga2_mates_front_members_by_exclusive_hypervolume() -> None:
+    """NSGA-II's offspring parents are drawn among the population's non-dominated members
+    in proportion to their exclusive hypervolume by default; ``mating="tournament"`` is the
+    paper's binary tournament, which also lets dominated members breed."""
+    members = [
+        fake(0, 0.1, 1e5),
+        fake(1, 0.3, 1e4),
+        fake(2, 0.6, 1e3),
+        fake(3, 0.5, 2e4),
+        fake(4, 0.8, 5e4),
+    ]
+    share = np.array([0.6 * 0.2, 0.2 * 0.3, 0.2 * 0.4])
+    share /= share.sum()
+
+    def parents(**kwargs: object) -> list[int | None]:
+        strategy = get_strategy("nsga2", population_size=20, offspring=8, **kwargs)
+        strategy.setup(context(0))
+        strategy.tell(members)
+        out = []
+        for step in range(60):
+            strategy._told, strategy._rng = 5 + step, None
+            out += [p.parent_id for p in strategy.propose(8)]
+        return out
+
+    drawn = parents()
+    assert set(drawn) == {0, 1, 2}
+    seen = np.array([drawn.count(i) for i in (0, 1, 2)]) / len(drawn)
+    assert np.abs(seen - share).max() < 0.06, (seen, share)
+    assert parents() == drawn  # seeded
+    tournament = parents(mating="tournament")
+    assert 3 in tournament  # a dominated member wins against a worse-ranked one
+    with pytest.raises(ValueError, match="mating"):
+        get_strategy("nsga2", mating="crowding")
+
+
 def test_hypervolume_contributions_are_each_points_exclusive_area() -> None:
     """Against the 2-D staircase computed by hand; a dominated point and a duplicate add 0."""
     pts = np.array([[0.0, 0.9], [0.2, 0.7], [0.5, 0.4], [0.6, 0.6], [0.5, 0.4]])
