@@ -1,11 +1,12 @@
 """LEMONADE (Elsken, Metzen & Hutter, ICLR 2019): Lamarckian evolution over the Pareto front.
 
-Each generation: the population is the current Pareto front; parents are sampled with
-probability inversely proportional to a kernel density estimate over the *cheap* objectives
-(so sparse regions of the front get explored); ``n_children`` children are made by morphisms
-(approximate ones with probability ``p_approximate``); of these, ``n_accept`` are accepted,
-again favouring low density in cheap-objective space; only accepted children are trained;
-the new population is the Pareto front of population and accepted children.
+Each generation (as in the paper): the population is the current Pareto front; parents are
+sampled with probability inversely proportional to a kernel density estimate over the
+*cheap* objectives (so sparse regions of the front get explored); ``n_children`` children
+are made by morphisms (approximate ones with probability ``p_approximate``); of these,
+``n_accept`` are accepted, again favouring low density in cheap-objective space; only
+accepted children are trained; the new population is the Pareto front of population and
+accepted children.
 
 Parents are drawn, by default (``parent="contribution"``), in proportion to each front
 member's exclusive hypervolume (normalised objectives, reference point 1; the box it alone
@@ -63,7 +64,8 @@ PARENT_CHOICES = ("contribution", "density")
 
 @register_strategy("lemonade")
 class Lemonade(Strategy):
-    """LEMONADE's density-based parent sampling and child acceptance.
+    """LEMONADE: parents drawn by exclusive hypervolume (or the paper's density), children
+    accepted by density over cheap objectives.
 
     Args:
         n_children: children generated per generation (the paper's ``n_pc``).
