@@ -180,6 +180,19 @@ def hypervolume_contributions(normalised: np.ndarray) -> np.ndarray:
     return np.array([max(0.0, total - rest) for rest in without])
 
 
+def contribution_weights(
+    individuals: Sequence[Individual], objectives: Sequence[ObjectiveInfo]
+) -> np.ndarray | None:
+    """Probabilities proportional to each individual's exclusive hypervolume (normalised
+    objectives); None where that says nothing: an infeasible member, or every one adding 0
+    (a single point beyond the bounds, say). How the strategies draw parents from a front."""
+    if any(i.violation > 0 for i in individuals):
+        return None
+    gain = hypervolume_contributions(normalised_matrix(individuals, objectives))
+    total = gain.sum()
+    return gain / total if total > 0 else None
+
+
 def constrained_ranks(minimised: np.ndarray, violations: np.ndarray) -> np.ndarray:
     """Deb's constrained domination as ranks (0 best): feasible points by non-dominated
     sorting; every infeasible point after all feasible ones, ordered by its violation."""

@@ -30,7 +30,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from evonas.core.individual import Individual, Proposal
-from evonas.core.pareto import hypervolume_contributions, minimised_matrix, normalised_matrix
+from evonas.core.pareto import contribution_weights, minimised_matrix
 from evonas.strategy._deap import rank_and_crowding
 from evonas.strategy.base import Strategy, register_strategy
 
@@ -93,13 +93,11 @@ class AgingEvolution(Strategy):
         # uniformly among the sample's best rank: crowding would always pick one of its
         # two extremes (their distance is infinite), so the interior never bred
         best = np.flatnonzero(ranks == ranks.min())
-        gain = np.zeros(len(best))
-        if self.parent == "contribution" and sample[int(best[0])].violation <= 0:
-            gain = hypervolume_contributions(
-                normalised_matrix([sample[int(b)] for b in best], self.context.objectives)
-            )
-        if gain.sum() > 0:
-            pick = int(rng.choice(len(best), p=gain / gain.sum()))
+        weights = None
+        if self.parent == "contribution":
+            weights = contribution_weights([sample[int(b)] for b in best], self.context.objectives)
+        if weights is not None:
+            pick = int(rng.choice(len(best), p=weights))
         else:
             pick = int(rng.integers(len(best)))
         parent = sample[int(best[pick])]

@@ -27,7 +27,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from evonas.core.individual import Candidate, Individual, Proposal
-from evonas.core.pareto import hypervolume_contributions, normalised_matrix, pareto_front
+from evonas.core.pareto import contribution_weights, pareto_front
 from evonas.strategy.base import Strategy, register_strategy
 
 
@@ -122,12 +122,10 @@ class Lemonade(Strategy):
 
     def parent_weights(self) -> np.ndarray:
         """The probability of each population member being drawn as a parent."""
-        if self.parent == "contribution" and all(p.violation <= 0 for p in self.population):
-            gain = hypervolume_contributions(
-                normalised_matrix(self.population, self.context.objectives)
-            )
-            if gain.sum() > 0:
-                return gain / gain.sum()
+        if self.parent == "contribution":
+            weights = contribution_weights(self.population, self.context.objectives)
+            if weights is not None:
+                return weights
         pts = self._cheap_points([p.objectives for p in self.population])
         return inverse_density_weights(pts, pts)
 

@@ -33,7 +33,7 @@ from __future__ import annotations
 import numpy as np
 
 from evonas.core.individual import Individual, Proposal
-from evonas.core.pareto import hypervolume_contributions, minimised_matrix, normalised_matrix
+from evonas.core.pareto import contribution_weights, minimised_matrix
 from evonas.strategy._deap import rank_and_crowding, select_nsga2
 from evonas.strategy.base import Strategy, register_strategy
 
@@ -83,11 +83,16 @@ class NSGA2(Strategy):
             minimised_matrix(self.population, self.context.objectives),
             np.array([i.violation for i in self.population]),
         )
-        gain = self._contributions(ranks)
+        best = np.flatnonzero(ranks == 0)
+        weights = None
+        if self.mating == "contribution":
+            weights = contribution_weights(
+                [self.population[int(i)] for i in best], self.context.objectives
+            )
         out = []
         for _ in range(self.offspring):
-            if gain.sum() > 0:
-                better = int(rng.choice(len(self.population), p=gain / gain.sum()))
+            if weights is not None:
+                better = int(best[rng.choice(len(best), p=weights)])
             else:
                 a, b = (int(i) for i in rng.integers(len(self.population), size=2))
                 better = a if (ranks[a], -crowding[a]) <= (ranks[b], -crowding[b]) else b
@@ -98,19 +103,6 @@ class NSGA2(Strategy):
             if names:
                 out.append(Proposal(parent.id, None, names, self.new_seed()))
         return out
-
-    def _contributions(self, ranks: np.ndarray) -> np.ndarray:
-        """Each member's exclusive hypervolume within the first front (0 elsewhere); all 0
-        under ``mating="tournament"`` or where the first front is infeasible."""
-        gain = np.zeros(len(self.population))
-        best = np.flatnonzero(ranks == 0)
-        if self.mating == "contribution" and all(
-            self.population[int(i)].violation <= 0 for i in best
-        ):
-            gain[best] = hypervolume_contributions(
-                normalised_matrix([self.population[int(i)] for i in best], self.context.objectives)
-            )
-        return gain
 
     def advance(self, individuals: list[Individual]) -> None:
         pool = self.population + [i for i in individuals if i.ok]

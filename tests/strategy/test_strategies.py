@@ -120,23 +120,35 @@ def test_strategies_propose_one_morphism_per_child_by_default() -> None:
         assert all(len(p.morphisms) == 1 for batch in run.proposals[1:] for p in batch)
 
 
-def _aging_parents(**kwargs: object) -> list[int | None]:
-    strategy = get_strategy("aging", population_size=40, sample_size=5, **kwargs)
+# two dominated members (3, 4) and three on the front (two extremes, one interior);
+# normalised (the driver's error in [0, 1], log10 params in [1e3, 1e8]) the front members'
+# exclusive hypervolumes are 0.6 x 0.2, 0.2 x 0.3 and 0.2 x 0.4
+MEMBERS = [
+    fake(0, 0.1, 1e5),
+    fake(1, 0.3, 1e4),
+    fake(2, 0.6, 1e3),
+    fake(3, 0.5, 2e4),
+    fake(4, 0.8, 5e4),
+]
+SHARE = np.array([0.6 * 0.2, 0.2 * 0.3, 0.2 * 0.4]) / (0.6 * 0.2 + 0.2 * 0.3 + 0.2 * 0.4)
+
+
+def _parents(strategy: Strategy, members: list[Individual], steps: int, n: int) -> list[int | None]:
+    """The parents ``strategy`` proposes over ``steps`` fresh steps after being told
+    ``members``."""
     strategy.setup(context(0))
-    # 5 alive (< 40): two dominated, three on the front (two extremes, one interior)
-    members = [
-        fake(0, 0.1, 1e5),
-        fake(1, 0.3, 1e4),
-        fake(2, 0.6, 1e3),
-        fake(3, 0.5, 2e4),
-        fake(4, 0.8, 5e4),
-    ]
     strategy.tell(members)
     parents = []
-    for step in range(400):
-        strategy._told, strategy._rng = 5 + step, None
-        parents += [p.parent_id for p in strategy.propose(1)]
+    for step in range(steps):
+        strategy._told, strategy._rng = len(members) + step, None
+        parents += [p.parent_id for p in strategy.propose(n)]
     return parents
+
+
+def _aging_parents(**kwargs: object) -> list[int | None]:
+    # 5 alive (< 40): every member is in the sample
+    strategy = get_strategy("aging", population_size=40, sample_size=5, **kwargs)
+    return _parents(strategy, MEMBERS, 400, 1)
 
 
 def test_aging_selects_from_the_first_child_while_its_population_fills() -> None:
@@ -144,14 +156,10 @@ def test_aging_selects_from_the_first_child_while_its_population_fills() -> None
     from a few initial networks, not P random ones): with every member in the sample, the
     parent is always a non-dominated one, the interior of the front included; by default
     in proportion to its exclusive hypervolume, ``parent="uniform"`` uniformly."""
-    # normalised (the driver's error in [0, 1], log10 params in [1e3, 1e8]): the members'
-    # exclusive hypervolumes are 0.6 x 0.2, 0.2 x 0.3 and 0.2 x 0.4
-    share = np.array([0.6 * 0.2, 0.2 * 0.3, 0.2 * 0.4])
-    share /= share.sum()
     parents = _aging_parents()
     assert set(parents) == {0, 1, 2}
     seen = np.array([parents.count(i) for i in (0, 1, 2)]) / len(parents)
-    assert np.abs(seen - share).max() < 0.06, (seen, share)
+    assert np.abs(seen - SHARE).max() < 0.06, (seen, SHARE)
     uniform = _aging_parents(parent="uniform")
     assert set(uniform) == {0, 1, 2}
     assert min(uniform.count(i) for i in (0, 1, 2)) > 100  # not only the two extremes
@@ -161,13 +169,7 @@ def test_aging_selects_from_the_first_child_while_its_population_fills() -> None
 
 def _lemonade_parents(members: list[Individual], **kwargs: object) -> list[int | None]:
     strategy = get_strategy("lemonade", n_children=8, n_accept=2, **kwargs)
-    strategy.setup(context(0))
-    strategy.tell(members)
-    parents = []
-    for step in range(60):
-        strategy._told, strategy._rng = len(members) + step, None
-        parents += [p.parent_id for p in strategy.propose(8)]
-    return parents
+    return _parents(strategy, members, 60, 8)
 
 
 def test_lemonade_draws_parents_by_exclusive_hypervolume() -> None:
@@ -176,12 +178,10 @@ def test_lemonade_draws_parents_by_exclusive_hypervolume() -> None:
     1 / KDE over the cheap objectives, which ignores the error. Where no member adds any
     hypervolume (all beyond the bounds), contribution falls back to density."""
     front = [fake(0, 0.1, 1e5), fake(1, 0.3, 1e4), fake(2, 0.6, 1e3), fake(3, 0.8, 5e4)]
-    share = np.array([0.6 * 0.2, 0.2 * 0.3, 0.2 * 0.4])  # as in the aging test above
-    share /= share.sum()
     parents = _lemonade_parents(front)
     assert set(parents) == {0, 1, 2}  # 3 is dominated: not in the population
     seen = np.array([parents.count(i) for i in (0, 1, 2)]) / len(parents)
-    assert np.abs(seen - share).max() < 0.06, (seen, share)
+    assert np.abs(seen - SHARE).max() < 0.06, (seen, SHARE)
     density = _lemonade_parents(front, parent="density")
     assert set(density) == {0, 1, 2}
     # cheap points (params only) 0.4, 0.2, 0.0 apart evenly: the middle one is densest
@@ -198,30 +198,15 @@ def test_nsga2_mates_front_members_by_exclusive_hypervolume() -> None:
     """NSGA-II's offspring parents are drawn among the population's non-dominated members
     in proportion to their exclusive hypervolume by default; ``mating="tournament"`` is the
     paper's binary tournament, which also lets dominated members breed."""
-    members = [
-        fake(0, 0.1, 1e5),
-        fake(1, 0.3, 1e4),
-        fake(2, 0.6, 1e3),
-        fake(3, 0.5, 2e4),
-        fake(4, 0.8, 5e4),
-    ]
-    share = np.array([0.6 * 0.2, 0.2 * 0.3, 0.2 * 0.4])
-    share /= share.sum()
 
     def parents(**kwargs: object) -> list[int | None]:
         strategy = get_strategy("nsga2", population_size=20, offspring=8, **kwargs)
-        strategy.setup(context(0))
-        strategy.tell(members)
-        out = []
-        for step in range(60):
-            strategy._told, strategy._rng = 5 + step, None
-            out += [p.parent_id for p in strategy.propose(8)]
-        return out
+        return _parents(strategy, MEMBERS, 60, 8)
 
     drawn = parents()
     assert set(drawn) == {0, 1, 2}
     seen = np.array([drawn.count(i) for i in (0, 1, 2)]) / len(drawn)
-    assert np.abs(seen - share).max() < 0.06, (seen, share)
+    assert np.abs(seen - SHARE).max() < 0.06, (seen, SHARE)
     assert parents() == drawn  # seeded
     tournament = parents(mating="tournament")
     assert 3 in tournament  # a dominated member wins against a worse-ranked one
