@@ -41,7 +41,10 @@ class TrainSettings:
     # error; ignored where bf16 would be emulated
     bf16: bool = True
     channels_last: bool = True  # channels_last memory format on CUDA and CPU
-    eval_batch_size: int = 1000  # images per forward pass when evaluating
+    # images per forward pass when evaluating; None: 1000 on CUDA, ``batch_size`` elsewhere
+    # (measured on a 2-core CPU, 6,000 images: 128 a pass evaluates a 30k-parameter network
+    # 2.5x faster than 1000, whose activations fall out of cache)
+    eval_batch_size: int | None = None
     nan_check_every: int = 20  # steps between divergence checks on CUDA (each one syncs)
 
     def __post_init__(self) -> None:
@@ -54,7 +57,11 @@ class TrainSettings:
             )
         check(self.steps is None or self.steps >= 1, "trainer.steps", "must be >= 1")
         check(self.batch_size >= 1, "trainer.batch_size", "must be >= 1")
-        check(self.eval_batch_size >= 1, "trainer.eval_batch_size", "must be >= 1")
+        check(
+            self.eval_batch_size is None or self.eval_batch_size >= 1,
+            "trainer.eval_batch_size",
+            "must be >= 1 (or left out: 1000 on CUDA, batch_size elsewhere)",
+        )
         check(self.nan_check_every >= 1, "trainer.nan_check_every", "must be >= 1")
         check(self.lr > 0, "trainer.lr", "must be > 0")
         check(0 <= self.warmup < 1, "trainer.warmup", "must lie in [0, 1)")

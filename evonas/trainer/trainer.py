@@ -180,11 +180,12 @@ class Trainer:
         was_training = model.training
         model.eval()
         correct = torch.zeros((), dtype=torch.long, device=self.device)
-        for i in range(0, len(y_all), self.config.eval_batch_size):
-            x = self._normalise(x_all[i : i + self.config.eval_batch_size])
+        bs = self.eval_batch_size
+        for i in range(0, len(y_all), bs):
+            x = self._normalise(x_all[i : i + bs])
             with self._autocast():
                 pred = model(x).argmax(dim=1)
-            correct += (pred == y_all[i : i + self.config.eval_batch_size]).sum()
+            correct += (pred == y_all[i : i + bs]).sum()
         model.train(was_training)
         return 1.0 - float(correct) / len(y_all)
 
@@ -293,6 +294,14 @@ class Trainer:
             padded = padded.gather(2, rows.expand(n, x.shape[1], h, w + 2 * p))
             x = padded.gather(3, cols.expand(n, x.shape[1], h, w))
         return x
+
+    @property
+    def eval_batch_size(self) -> int:
+        """Images per forward pass when evaluating: the setting, else 1000 on CUDA and the
+        training batch size elsewhere."""
+        if self.config.eval_batch_size is not None:
+            return self.config.eval_batch_size
+        return 1000 if self._cuda else self.config.batch_size
 
     @property
     def bf16(self) -> bool:

@@ -82,11 +82,26 @@ def test_the_budget_follows_inheritance() -> None:
     assert child.epochs == pytest.approx(0.5, abs=0.1)
 
 
+def test_the_eval_batch_changes_speed_not_the_error() -> None:
+    result = trainer(epochs=1.0).train(GENOME, seed=0)
+    assert result.state is not None
+    errors = set()
+    for eval_batch in (None, 1, 7, 1000):
+        t = trainer(eval_batch_size=eval_batch)
+        model = t.build(GENOME, result.state, seed=0)
+        errors.add(t.evaluate(model))
+    assert errors == {result.val_error}
+    assert trainer().eval_batch_size == 32  # CPU: the training batch
+    assert trainer(eval_batch_size=9).eval_batch_size == 9
+
+
 def test_bad_settings_are_rejected() -> None:
     with pytest.raises(ValueError, match=r"trainer\.scratch_epochs: must be a finite number > 0"):
         TrainSettings(scratch_epochs=0)
     with pytest.raises(ValueError, match=r"trainer\.child_epochs: must be a finite number > 0"):
         TrainSettings(child_epochs=float("inf"))
+    with pytest.raises(ValueError, match=r"trainer\.eval_batch_size: must be >= 1"):
+        TrainSettings(eval_batch_size=0)
     if not torch.cuda.is_available():
         with pytest.raises(ValueError, match="CUDA is not available"):
             Trainer(DATA, TrainSettings(), device="cuda")
