@@ -44,6 +44,9 @@ class Morphism(ABC):
     shrinks: ClassVar[bool] = False
     """The child is smaller (fewer parameters or FLOPs): the child factory repairs a child
     over a space limit with these. A subclass that does not set it gets ``not preserving``."""
+    default: ClassVar[bool] = True
+    """In the set a scenario gets when its ``[morphisms] enabled`` names none
+    (:func:`default_morphisms`); one that is not is used only where a scenario names it."""
 
     def __init_subclass__(cls, **kwargs: object) -> None:
         super().__init_subclass__(**kwargs)
@@ -110,6 +113,12 @@ def list_morphisms(pattern: str = "*", *, preserving: bool | None = None) -> lis
         for n in MORPHISMS.names(pattern)
         if preserving is None or MORPHISMS.get(n).preserving == preserving
     ]
+
+
+def default_morphisms() -> list[str]:
+    """The registered morphisms a scenario uses when it names none: every one whose
+    ``default`` is true (all but ``remove_reduce`` among the built-in ones)."""
+    return [n for n in MORPHISMS.names() if MORPHISMS.get(n).default]
 
 
 @torch.no_grad()

@@ -35,7 +35,7 @@ from evonas.engine.search import Search
 from evonas.engine.weights import WeightStore
 from evonas.executor.base import EXECUTORS, Executor
 from evonas.model.builder import count_params
-from evonas.morphism.base import MORPHISMS, Morphism
+from evonas.morphism.base import MORPHISMS, Morphism, default_morphisms
 from evonas.objectives.base import Objective, get_objective
 from evonas.scenario.parse import add_import_path, scenario_from_dict, scenario_to_dict
 from evonas.scenario.schema import DataConfig, ExecutorConfig, Scenario, ScenarioError
@@ -76,7 +76,7 @@ def _parts(s: Scenario) -> Parts:
     strategy: Strategy = _resolve(
         "strategy", lambda: get_strategy(s.strategy.name, **s.strategy.params)
     )
-    names = list(s.morphisms.enabled) or MORPHISMS.names()
+    names = list(s.morphisms.enabled) or default_morphisms()
     unknown = set(s.morphisms.params) - set(names)
     if unknown:
         raise ScenarioError(f"morphisms.params: {sorted(unknown)} are not enabled morphisms")

@@ -78,7 +78,7 @@ class StrategyConfig:
 class MorphismConfig:
     """``[morphisms]``: which morphisms children are made with."""
 
-    enabled: tuple[str, ...] = ()  # names (or "module:Class"); empty: every registered one
+    enabled: tuple[str, ...] = ()  # names (or "module:Class"); empty: default_morphisms()
     params: dict[str, Any] = field(default_factory=dict)  # per name: constructor arguments
 
 

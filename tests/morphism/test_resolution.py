@@ -89,3 +89,18 @@ def test_child_factory_refuses_a_schedule_with_no_pixel_left() -> None:
     assert factory.violation(deeper) == "4 downsampling reduce nodes leave no pixel of a 8x8 input"
     factory.remember(0, genome, None)
     assert factory.make(Proposal(0, None, ("add_reduce",), 0)) is None
+
+
+def test_remove_reduce_is_used_only_where_a_scenario_names_it() -> None:
+    from dataclasses import replace
+
+    from evonas.morphism import MORPHISMS, default_morphisms
+    from evonas.scenario.build import resolve
+    from evonas.scenario.schema import MorphismConfig, Scenario
+
+    assert "remove_reduce" not in default_morphisms()
+    assert set(default_morphisms()) == set(MORPHISMS.names()) - {"remove_reduce"}
+    base = Scenario(name="t")
+    assert [m.name for m in resolve(base).morphisms] == default_morphisms()
+    named = replace(base, morphisms=MorphismConfig(enabled=("remove_reduce", "widen")))
+    assert [m.name for m in resolve(named).morphisms] == ["remove_reduce", "widen"]
