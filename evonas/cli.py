@@ -480,7 +480,10 @@ def cmd_list(args: argparse.Namespace) -> int:
             continue
         registry = import_object(path)
         assert isinstance(registry, Registry)
-        print(f"{kind}: {', '.join(registry.names())}")
+        names = registry.names()
+        if kind == "morphisms":  # say which ones a scenario gets only by naming them
+            names = [n if registry.get(n).default else f"{n} (only where named)" for n in names]
+        print(f"{kind}: {', '.join(names)}")
     return 0
 
 

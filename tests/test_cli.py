@@ -229,6 +229,16 @@ def test_python_api_mirrors_the_cli(tmp_path: Path) -> None:
     assert [i.id for i in finished.history()] == list(range(7))
 
 
+def test_list_says_which_morphisms_only_run_where_named(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["list", "morphisms"]) == 0
+    line = capsys.readouterr().out.strip()
+    assert line.startswith("morphisms: add_reduce, add_skip, deepen")
+    assert "remove_reduce (only where named)" in line
+    assert "widen (" not in line
+
+
 def test_budget_parsing() -> None:
     assert parse_budget("10m") == ("minutes", 10.0)
     assert parse_budget("90s") == ("minutes", 1.5)

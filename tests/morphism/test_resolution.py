@@ -3,6 +3,8 @@ weight; the child factory refuses a schedule that leaves no pixel."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 import torch
@@ -11,7 +13,9 @@ from evonas.core import SpaceLimits
 from evonas.core.individual import Proposal
 from evonas.engine.children import ChildFactory
 from evonas.model import build_model
-from evonas.morphism import get_morphism
+from evonas.morphism import MORPHISMS, default_morphisms, get_morphism
+from evonas.scenario.build import resolve
+from evonas.scenario.schema import MorphismConfig, Scenario
 from evonas.space import Genome, Node, random_genome, simple_genome
 from evonas.testing import trained_looking_state
 
@@ -92,12 +96,6 @@ def test_child_factory_refuses_a_schedule_with_no_pixel_left() -> None:
 
 
 def test_remove_reduce_is_used_only_where_a_scenario_names_it() -> None:
-    from dataclasses import replace
-
-    from evonas.morphism import MORPHISMS, default_morphisms
-    from evonas.scenario.build import resolve
-    from evonas.scenario.schema import MorphismConfig, Scenario
-
     assert "remove_reduce" not in default_morphisms()
     assert set(default_morphisms()) == set(MORPHISMS.names()) - {"remove_reduce"}
     base = Scenario(name="t")
