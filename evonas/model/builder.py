@@ -6,7 +6,7 @@ by node (that is what the morphisms do) and loaded into the child's model by nam
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
 import numpy as np
 import torch
@@ -195,6 +195,40 @@ def calibrate_batchnorm(model: GenomeNet, x: torch.Tensor, node_ids: Sequence[st
             m.momentum = momentum
             _tracked(m).copy_(tracked)
         model.train(was_training)
+
+
+@torch.no_grad()
+def precise_batchnorm(model: nn.Module, batches: Iterable[torch.Tensor]) -> int:
+    """Re-estimates every batch norm's running statistics as the plain average over
+    ``batches`` (Wu & Johnson's PreciseBN), with the weights as they are now; returns how many
+    batches were read.
+
+    Training leaves an exponential average (momentum 0.1) of statistics taken while the
+    weights were still moving, on augmented images: after a short fine-tune it lags the
+    network it describes (a ``deepen`` + ``widen`` child read 0.32 validation accuracy after
+    13 steps, 0.74 once re-estimated; its parent 0.76). No weight changes; the model is left
+    in eval mode. Feed it training images, never validation ones.
+    """
+    bns = [m for m in model.modules() if isinstance(m, nn.BatchNorm2d) and m.track_running_stats]
+    if not bns:
+        return 0
+    saved = [(m, m.momentum, {k: v.clone() for k, v in m.state_dict().items()}) for m in bns]
+    read = 0
+    try:
+        for m in bns:
+            m.reset_running_stats()
+            m.momentum = None  # None: a cumulative average over the batches read
+        model.train()
+        for x in batches:
+            model(x)
+            read += 1
+    finally:
+        for m, momentum, state in saved:
+            m.momentum = momentum
+            if read == 0:  # nothing read (or it failed first): keep what training left
+                m.load_state_dict(state)
+        model.eval()
+    return read
 
 
 def _tracked(bn: nn.BatchNorm2d) -> torch.Tensor:

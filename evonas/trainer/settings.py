@@ -21,6 +21,13 @@ class TrainSettings:
     warmup: float = 0.02  # share of steps with linear warm-up
     child_lr: float | None = None  # peak learning rate of inherited fine-tuning (None: lr)
     child_warmup: float | None = None  # warm-up share of inherited fine-tuning (None: warmup)
+    # an inherited fine-tune shorter than this many epochs peaks lower, in proportion (0:
+    # never); measured on 5 children, mean accuracy gain over the parent at 1/8, 1/4, 1/2
+    # epoch: peak 0.2 -0.018 / -0.013 / +0.004, proportional -0.007 / -0.006 / +0.009
+    child_lr_epochs: float = 1.0
+    # batches of training images (not augmented) that re-estimate every batch norm's running
+    # statistics after training, before evaluation (PreciseBN; 0: keep training's averages)
+    precise_bn_batches: int = 10
     # set a BN that deepen inserted from the parent's activations on the first batch, so the
     # child is the identity in train mode too; measured: children then fine-tuned to a worse
     # error (benchmarks/calibration.py), so it is off by default
@@ -63,6 +70,16 @@ class TrainSettings:
             "must be >= 1 (or left out: 1000 on CUDA, batch_size elsewhere)",
         )
         check(self.nan_check_every >= 1, "trainer.nan_check_every", "must be >= 1")
+        check(
+            math.isfinite(self.child_lr_epochs) and self.child_lr_epochs >= 0,
+            "trainer.child_lr_epochs",
+            f"must be a finite number >= 0 (0: never lower), got {self.child_lr_epochs}",
+        )
+        check(
+            self.precise_bn_batches >= 0,
+            "trainer.precise_bn_batches",
+            f"must be >= 0 (0: keep training's running averages), got {self.precise_bn_batches}",
+        )
         check(self.lr > 0, "trainer.lr", "must be > 0")
         check(0 <= self.warmup < 1, "trainer.warmup", "must lie in [0, 1)")
         check(self.child_lr is None or self.child_lr > 0, "trainer.child_lr", "must be > 0")
@@ -77,12 +94,15 @@ class TrainSettings:
         check(0 <= self.distill_weight <= 1, "trainer.distill_weight", "must lie in [0, 1]")
         check(self.distill_temperature > 0, "trainer.distill_temperature", "must be > 0")
 
-    def schedule_for(self, inherited: bool) -> tuple[float, float]:
+    def schedule_for(self, inherited: bool, epochs: float | None = None) -> tuple[float, float]:
         """(peak learning rate, warm-up share) of a child's fine-tuning or of training from
-        scratch."""
+        scratch; ``epochs`` is the training's length (a short fine-tune peaks lower where
+        ``child_lr_epochs`` says so)."""
         if not inherited:
             return self.lr, self.warmup
         lr = self.lr if self.child_lr is None else self.child_lr
+        if epochs is not None and self.child_lr_epochs > 0:
+            lr *= min(1.0, epochs / self.child_lr_epochs)
         return lr, self.warmup if self.child_warmup is None else self.child_warmup
 
     def epochs_for(self, inherited: bool) -> float:

@@ -212,3 +212,111 @@ def test_bf16_autocast_only_where_it_is_native(enabled: bool) -> None:
     native = native_bf16(torch.device("cpu"))
     assert out.dtype == (torch.bfloat16 if enabled and native else torch.float32)
     assert not native_bf16(torch.device("meta"))
+
+
+def _bn_inputs(model: torch.nn.Module, batches: list[torch.Tensor]) -> list[torch.Tensor]:
+    """Per-batch channel means of the first batch norm's input, in train mode."""
+    bn = next(m for m in model.modules() if isinstance(m, torch.nn.BatchNorm2d))
+    seen: list[torch.Tensor] = []
+    handle = bn.register_forward_pre_hook(lambda _m, a: seen.append(a[0].mean(dim=(0, 2, 3))))
+    model.train()
+    with torch.no_grad():
+        for x in batches:
+            model(x)
+    handle.remove()
+    return seen
+
+
+def test_precise_bn_averages_the_batches_statistics_and_keeps_the_weights() -> None:
+    """PreciseBN: every running mean becomes the plain average of the batches' means, with
+    the weights as they are; the model comes back in eval mode."""
+    from evonas.model.builder import precise_batchnorm
+
+    t = trainer(epochs=1.0, precise_bn_batches=0)
+    state = t.train(GENOME, seed=0).state
+    model = t.build(GENOME, state, seed=0)
+    batches = [t._normalise(DATA.train_x[i : i + 32].to(torch.float32)) for i in (0, 32, 64)]
+    expected = torch.stack(_bn_inputs(t.build(GENOME, state, seed=0), batches)).mean(dim=0)
+    weights = {k: v.clone() for k, v in model.state_dict().items() if "running" not in k}
+    assert precise_batchnorm(model, iter(batches)) == 3
+    bn = next(m for m in model.modules() if isinstance(m, torch.nn.BatchNorm2d))
+    assert bn.running_mean is not None
+    torch.testing.assert_close(bn.running_mean, expected, rtol=1e-4, atol=1e-5)
+    after = model.state_dict()
+    assert all(torch.equal(after[k], v) for k, v in weights.items() if "num_batches" not in k)
+    assert not model.training and bn.momentum == 0.1
+
+
+def test_precise_bn_with_no_batches_keeps_the_running_statistics() -> None:
+    from evonas.model.builder import precise_batchnorm
+
+    t = trainer(epochs=0.5, precise_bn_batches=0)
+    state = t.train(GENOME, seed=0).state
+    assert state is not None
+    model = t.build(GENOME, state, seed=0)
+    assert precise_batchnorm(model, iter([])) == 0
+    assert all(torch.equal(model.state_dict()[k].cpu(), v) for k, v in state.items())
+
+
+def test_precise_bn_gives_back_what_a_fine_tune_left_behind() -> None:
+    """A network whose running statistics say nothing (reset to mean 0 / variance 1, as a
+    new batch norm starts) is re-estimated to about the error its own training left."""
+    from evonas.model.builder import precise_batchnorm
+
+    t = trainer(epochs=4.0, precise_bn_batches=0)
+    result = t.train(GENOME, seed=0)
+    model = t.build(GENOME, result.state, seed=0)
+    for m in model.modules():
+        if isinstance(m, torch.nn.BatchNorm2d):
+            m.reset_running_stats()
+    blind = t.evaluate(model)
+    batches = [t._normalise(DATA.train_x[i : i + 32]) for i in range(0, 320, 32)]
+    precise_batchnorm(model, iter(batches))
+    assert t.evaluate(model) <= result.val_error + 0.05 < blind
+
+
+def test_the_trainer_re_estimates_batch_norms_before_evaluating() -> None:
+    """With ``precise_bn_batches`` (10 by default) the returned state carries re-estimated
+    running statistics and the error is the re-estimated network's; 0 keeps training's."""
+    assert TrainSettings().precise_bn_batches == 10
+    plain = trainer(epochs=1.0, precise_bn_batches=0).train(GENOME, seed=2)
+    precise = trainer(epochs=1.0, precise_bn_batches=3).train(GENOME, seed=2)
+    assert plain.state is not None and precise.state is not None
+    running = [k for k in plain.state if "running_mean" in k]
+    assert running and all(not torch.equal(plain.state[k], precise.state[k]) for k in running)
+    conv = [k for k in plain.state if k.endswith("weight") and plain.state[k].dim() == 4]
+    assert all(torch.equal(plain.state[k], precise.state[k]) for k in conv)  # weights alike
+    again = trainer(epochs=1.0, precise_bn_batches=3)
+    assert again.evaluate(again.build(GENOME, precise.state, seed=0)) == precise.val_error
+    assert int(precise.state[running[0].replace("running_mean", "num_batches_tracked")]) == 3
+    with pytest.raises(ValueError, match=r"trainer\.precise_bn_batches: must be >= 0"):
+        TrainSettings(precise_bn_batches=-1)
+
+
+def test_a_short_fine_tune_peaks_lower_where_child_lr_epochs_says(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Shorter than ``child_lr_epochs`` (1 by default), an inherited fine-tune peaks at the
+    learning rate times its share of that; scratch training never does."""
+    assert TrainSettings().child_lr_epochs == 1.0
+    seen: list[tuple[bool, float | None]] = []
+    real = TrainSettings.schedule_for
+
+    def spy(self: TrainSettings, inherited: bool, epochs: float | None = None) -> object:
+        seen.append((inherited, epochs))
+        return real(self, inherited, epochs)
+
+    monkeypatch.setattr(TrainSettings, "schedule_for", spy)
+    t = trainer(epochs=1.0)
+    parent = t.train(GENOME, seed=0)
+    t.train(GENOME, parent.state, seed=0, epochs=0.5)
+    assert seen[0] == (False, pytest.approx(1.0, abs=0.1))
+    assert seen[1] == (True, pytest.approx(0.5, abs=0.1))
+    monkeypatch.undo()
+    s = TrainSettings(lr=0.2, warmup=0.05, child_lr_epochs=1.0)
+    assert s.schedule_for(inherited=True, epochs=0.25) == (pytest.approx(0.05), 0.05)
+    assert s.schedule_for(inherited=True, epochs=2.0) == (0.2, 0.05)
+    assert s.schedule_for(inherited=False, epochs=0.25) == (0.2, 0.05)  # scratch: never
+    assert TrainSettings(child_lr_epochs=0).schedule_for(True, 0.1) == (0.2, 0.02)
+    with pytest.raises(ValueError, match=r"trainer\.child_lr_epochs: must be a finite number"):
+        TrainSettings(child_lr_epochs=-1)
