@@ -4,9 +4,10 @@
    Fashion-MNIST; its validation accuracy is the target.
 2. Apply a function-preserving morphism (``deepen``, then ``widen``) to get a child.
 3. For budgets 1/8, 1/4, 1/2, 1, 2, 3, 4, ... epochs, train the child (a full cosine
-   schedule per budget, same trainer settings) with inherited weights and, separately, from
-   scratch; the epochs to reach the target are the smallest budget whose validation accuracy
-   is at least the target.
+   schedule per budget, the trainer's defaults: an inherited fine-tune under
+   ``child_lr_epochs`` peaks lower, every network's batch norms are re-estimated before it
+   is evaluated) with inherited weights and, separately, from scratch; the epochs to reach
+   the target are the smallest budget whose validation accuracy is at least the target.
 
 Repeated for ``--seeds`` seeds (parent, morphisms and both trainings seeded alike; one data
 split, ``--seed``'s). One seed's speedup sits on a step of the budget grid and moves with the
