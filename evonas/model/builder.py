@@ -212,21 +212,20 @@ def precise_batchnorm(model: nn.Module, batches: Iterable[torch.Tensor]) -> int:
     bns = [m for m in model.modules() if isinstance(m, nn.BatchNorm2d) and m.track_running_stats]
     if not bns:
         return 0
-    saved = [(m, m.momentum, {k: v.clone() for k, v in m.state_dict().items()}) for m in bns]
+    momenta = [m.momentum for m in bns]
     read = 0
     try:
-        for m in bns:
-            m.reset_running_stats()
-            m.momentum = None  # None: a cumulative average over the batches read
-        model.train()
         for x in batches:
+            if read == 0:  # reset only once there is a batch: none keeps training's
+                for m in bns:
+                    m.reset_running_stats()
+                    m.momentum = None  # None: a cumulative average over the batches read
+                model.train()
             model(x)
             read += 1
     finally:
-        for m, momentum, state in saved:
+        for m, momentum in zip(bns, momenta, strict=True):
             m.momentum = momentum
-            if read == 0:  # nothing read (or it failed first): keep what training left
-                m.load_state_dict(state)
         model.eval()
     return read
 

@@ -235,7 +235,7 @@ def test_precise_bn_averages_the_batches_statistics_and_keeps_the_weights() -> N
     t = trainer(epochs=1.0, precise_bn_batches=0)
     state = t.train(GENOME, seed=0).state
     model = t.build(GENOME, state, seed=0)
-    batches = [t._normalise(DATA.train_x[i : i + 32].to(torch.float32)) for i in (0, 32, 64)]
+    batches = [t._normalise(DATA.train_x[i : i + 32]) for i in (0, 32, 64)]
     expected = torch.stack(_bn_inputs(t.build(GENOME, state, seed=0), batches)).mean(dim=0)
     weights = {k: v.clone() for k, v in model.state_dict().items() if "running" not in k}
     assert precise_batchnorm(model, iter(batches)) == 3
