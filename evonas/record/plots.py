@@ -68,6 +68,65 @@ def _axes(ax: Any, x: Any, y: Any) -> None:
     ax.grid(alpha=0.3)
 
 
+# where a label may sit around its point: offset (points) and alignment, nearest first
+_LABEL_SPOTS = (
+    (3, 3, "left", "bottom"),
+    (3, -3, "left", "top"),
+    (-3, 3, "right", "bottom"),
+    (-3, -3, "right", "top"),
+    (5, 0, "left", "center"),
+    (-5, 0, "right", "center"),
+    (0, 5, "center", "bottom"),
+    (0, -5, "center", "top"),
+)
+
+
+def place_labels(
+    ax: Any, points: Sequence[tuple[float, float]], texts: Sequence[str], marker_pt: float = 5.3
+) -> list[Any]:
+    """Labels each point (data coordinates) with its text, at the first spot around it
+    that overlaps no label placed before and no other point's marker (``marker_pt`` wide),
+    else at the spot that overlaps least: on a dense front the ids stay readable. Call it
+    once the axes' scales and limits are set; returns the text artists."""
+    fig = ax.figure
+    fig.canvas.draw()  # fixes the transforms and gives a renderer to measure text
+    renderer = fig.canvas.get_renderer()
+    half = marker_pt * fig.dpi / 72 / 2
+    centres = ax.transData.transform(np.asarray(points, dtype=float).reshape(-1, 2))
+    markers = [(cx - half, cy - half, cx + half, cy + half) for cx, cy in centres]
+    taken: list[tuple[float, float, float, float]] = []
+    artists = []
+    for (x, y), text in zip(points, texts, strict=True):
+        best: tuple[float, Any, tuple[float, float, float, float]] | None = None
+        for dx, dy, ha, va in _LABEL_SPOTS:
+            label = ax.annotate(
+                text, (x, y), xytext=(dx, dy), textcoords="offset points",
+                fontsize=7, ha=ha, va=va,
+            )  # fmt: skip
+            e = label.get_window_extent(renderer)
+            box = (e.x0, e.y0, e.x1, e.y1)
+            clash = sum(_overlap(box, other) for other in (*taken, *markers))
+            if best is None or clash < best[0]:
+                if best is not None:
+                    best[1].remove()
+                best = (clash, label, box)
+            else:
+                label.remove()
+            if clash == 0:
+                break
+        assert best is not None
+        taken.append(best[2])
+        artists.append(best[1])
+    return artists
+
+
+def _overlap(a: tuple[float, float, float, float], b: tuple[float, float, float, float]) -> float:
+    """Area shared by two (x0, y0, x1, y1) boxes."""
+    w = min(a[2], b[2]) - max(a[0], b[0])
+    h = min(a[3], b[3]) - max(a[1], b[1])
+    return w * h if w > 0 and h > 0 else 0.0
+
+
 def plot_run(run: Run, out: Path | None = None) -> list[Path]:
     """Writes every plot of a run to ``out`` (default ``<run>/plots``); returns the files."""
     out = out or run.dir / "plots"
@@ -106,11 +165,11 @@ def _pairwise(run: Run, ok: list[Any], front: list[Any], out: Path) -> list[Path
         ax.scatter(
             xs[on], ys[on], s=28, color="C3", zorder=3, label="Pareto front (all objectives)"
         )
-        for x, y, ind in zip(xs[on], ys[on], [i for i in ok if i.id in front_ids], strict=True):
-            ax.annotate(str(ind.id), (x, y), xytext=(3, 3), textcoords="offset points", fontsize=7)
         _axes(ax, oa, ob)
         _limits(ax, oa, "x")
         _limits(ax, ob, "y")
+        ids = [str(i.id) for i in ok if i.id in front_ids]
+        place_labels(ax, list(zip(xs[on], ys[on], strict=True)), ids)
     for ax in list(axes.flat)[len(pairs) :]:
         ax.axis("off")
     axes.flat[0].legend(fontsize=8)
