@@ -68,6 +68,8 @@ def _axes(ax: Any, x: Any, y: Any) -> None:
     ax.grid(alpha=0.3)
 
 
+FRONT_MARKER = 28  # area (points^2) of a front member's marker: sqrt(28) = 5.3 points wide
+
 # where a label may sit around its point: offset (points) and alignment, nearest first
 _LABEL_SPOTS = (
     (3, 3, "left", "bottom"),
@@ -82,7 +84,10 @@ _LABEL_SPOTS = (
 
 
 def place_labels(
-    ax: Any, points: Sequence[tuple[float, float]], texts: Sequence[str], marker_pt: float = 5.3
+    ax: Any,
+    points: Sequence[tuple[float, float]],
+    texts: Sequence[str],
+    marker_pt: float = math.sqrt(FRONT_MARKER),
 ) -> list[Any]:
     """Labels each point (data coordinates) with its text, at the first spot around it
     that overlaps no label placed before and no other point's marker (``marker_pt`` wide),
@@ -163,7 +168,12 @@ def _pairwise(run: Run, ok: list[Any], front: list[Any], out: Path) -> list[Path
         order = nd[np.argsort(xs[nd])]
         ax.step(xs[order], ys[order], where="post", color="C0", lw=1.2, alpha=0.8)
         ax.scatter(
-            xs[on], ys[on], s=28, color="C3", zorder=3, label="Pareto front (all objectives)"
+            xs[on],
+            ys[on],
+            s=FRONT_MARKER,
+            color="C3",
+            zorder=3,
+            label="Pareto front (all objectives)",
         )
         _axes(ax, oa, ob)
         _limits(ax, oa, "x")
