@@ -93,30 +93,30 @@ def place_labels(
     that overlaps no label placed before and no other point's marker (``marker_pt`` wide),
     else at the spot that overlaps least: on a dense front the ids stay readable. Call it
     once the axes' scales and limits are set; returns the text artists."""
+    from matplotlib.transforms import Bbox
+
     fig = ax.figure
     fig.canvas.draw()  # fixes the transforms and gives a renderer to measure text
     renderer = fig.canvas.get_renderer()
     half = marker_pt * fig.dpi / 72 / 2
     centres = ax.transData.transform(np.asarray(points, dtype=float).reshape(-1, 2))
-    markers = [(cx - half, cy - half, cx + half, cy + half) for cx, cy in centres]
-    taken: list[tuple[float, float, float, float]] = []
+    taken = [Bbox.from_extents(cx - half, cy - half, cx + half, cy + half) for cx, cy in centres]
     artists = []
     for (x, y), text in zip(points, texts, strict=True):
-        best: tuple[float, Any, tuple[float, float, float, float]] | None = None
+        best: tuple[float, Any, Any] | None = None  # (overlap, label, its box)
         for dx, dy, ha, va in _LABEL_SPOTS:
             label = ax.annotate(
                 text, (x, y), xytext=(dx, dy), textcoords="offset points",
                 fontsize=7, ha=ha, va=va,
             )  # fmt: skip
-            e = label.get_window_extent(renderer)
-            box = (e.x0, e.y0, e.x1, e.y1)
-            clash = sum(_overlap(box, other) for other in (*taken, *markers))
-            if best is None or clash < best[0]:
-                if best is not None:
-                    best[1].remove()
-                best = (clash, label, box)
-            else:
+            box = label.get_window_extent(renderer)
+            clash = sum(_overlap(box, other) for other in taken)
+            if best is not None and clash >= best[0]:
                 label.remove()
+                continue
+            if best is not None:
+                best[1].remove()
+            best = (clash, label, box)
             if clash == 0:
                 break
         assert best is not None
@@ -125,11 +125,12 @@ def place_labels(
     return artists
 
 
-def _overlap(a: tuple[float, float, float, float], b: tuple[float, float, float, float]) -> float:
-    """Area shared by two (x0, y0, x1, y1) boxes."""
-    w = min(a[2], b[2]) - max(a[0], b[0])
-    h = min(a[3], b[3]) - max(a[1], b[1])
-    return w * h if w > 0 and h > 0 else 0.0
+def _overlap(a: Any, b: Any) -> float:
+    """Area two matplotlib ``Bbox``es share."""
+    from matplotlib.transforms import Bbox
+
+    shared = Bbox.intersection(a, b)
+    return 0.0 if shared is None else float(shared.width * shared.height)
 
 
 def plot_run(run: Run, out: Path | None = None) -> list[Path]:

@@ -9,14 +9,6 @@ import numpy as np
 from evonas.record.plots import _overlap, _plt, place_labels
 
 
-def _boxes(artists: list, renderer) -> list[tuple[float, float, float, float]]:
-    out = []
-    for a in artists:
-        e = a.get_window_extent(renderer)
-        out.append((e.x0, e.y0, e.x1, e.y1))
-    return out
-
-
 def test_labels_of_a_dense_front_do_not_overlap() -> None:
     # the clusters of a real front (ids 64 / 61 / 56 at almost one point, a step below
     # them 48 / 47): with one fixed offset their labels were drawn on top of each other
@@ -33,7 +25,7 @@ def test_labels_of_a_dense_front_do_not_overlap() -> None:
     ax.set_yscale("log")
     labels = place_labels(ax, points, [str(60 + i) for i in range(len(points))])
     renderer = fig.canvas.get_renderer()
-    boxes = _boxes(labels, renderer)
+    boxes = [a.get_window_extent(renderer) for a in labels]
     assert [a.get_text() for a in labels] == [str(60 + i) for i in range(len(points))]
     for a, b in itertools.combinations(boxes, 2):
         assert _overlap(a, b) == 0.0
