@@ -20,6 +20,17 @@ alive (``min(sample_size, alive)`` members). Measured on the surrogate (5 seeds 
 evaluations, median hypervolume, P = 20, S = 5): random parents while filling 0.523, the
 tournament from the first child 0.551 (better on 4 of 5 seeds; P = 30 / 40: 0.533 / 0.544).
 Steady state: one child per free worker, so it runs asynchronously.
+
+Each child trained is the pick of ``candidates`` made (default 3), each from its own
+tournament: the one trained is drawn by inverse kernel density of its cheap objectives
+within the population, as LEMONADE accepts children (a network sized like none alive is
+trained before one sized like several). Making a child costs its morphisms and cheap
+objectives, not training. Measured against one child made per child trained, quick
+scenario, 4 minutes, 2-core AMD EPYC (fp32), HV seeds 0 / 1 / 2 / 3:
+0.4231 / 0.4437 / 0.4497 / 0.4032 -> 0.4396 / 0.4547 / 0.4265 / 0.4416 (mean 0.4299 ->
+0.4406); on the surrogate,
+median HV (evaluations x seeds) 100 x 10: 0.356 -> 0.371, 300 x 10: 0.480 -> 0.485,
+1000 x 5: 0.553 -> 0.548.
 """
 
 from __future__ import annotations
@@ -29,10 +40,10 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from evonas.core.individual import Individual, Proposal
+from evonas.core.individual import Candidate, Individual, Proposal
 from evonas.core.pareto import contribution_weights, minimised_matrix
 from evonas.strategy._deap import rank_and_crowding
-from evonas.strategy.base import Strategy, register_strategy
+from evonas.strategy.base import Strategy, check_candidates, register_strategy
 
 PARENT_CHOICES = ("contribution", "uniform")
 
@@ -48,6 +59,9 @@ class AgingEvolution(Strategy):
         morphisms_per_child: mean number of morphisms a child is made with (geometric, >= 1).
         parent: how the parent is drawn among the sample's non-dominated members:
             ``"contribution"`` (by exclusive hypervolume) or ``"uniform"``.
+        candidates: children made per child trained (>= 1), each from its own tournament;
+            when more than 1, those trained are drawn by inverse density of their cheap
+            objectives in the population, as LEMONADE accepts.
     """
 
     asynchronous = True
@@ -60,7 +74,10 @@ class AgingEvolution(Strategy):
         p_approximate: float = 0.3,
         morphisms_per_child: float = 1.0,
         parent: str = "contribution",
+        candidates: int = 3,
     ) -> None:
+        self.candidates = check_candidates(candidates)
+        self._wanted = 1
         if parent not in PARENT_CHOICES:
             raise ValueError(f"aging parent {parent!r} must be one of {PARENT_CHOICES}")
         self.parent = parent
@@ -78,7 +95,12 @@ class AgingEvolution(Strategy):
     def propose(self, n: int) -> list[Proposal]:
         if not self.population:  # everything failed so far: start again
             return self.restart()
-        return [p for p in (self._child() for _ in range(max(1, n))) if p is not None]
+        self._wanted = max(1, n)
+        made = (self._child() for _ in range(self._wanted * self.candidates))
+        return [p for p in made if p is not None]
+
+    def select(self, candidates: list[Candidate]) -> list[Candidate]:
+        return self.select_sparse(candidates, self.population, self._wanted)
 
     def _child(self) -> Proposal | None:
         rng = self.rng

@@ -29,6 +29,7 @@ from evonas.core.pareto import ObjectiveInfo
 from evonas.core.registry import Registry
 from evonas.morphism.base import Morphism
 from evonas.space.genome import Genome
+from evonas.strategy.density import inverse_density_weights
 
 STREAM = 3  # the strategies' stream in the run's seed sequence
 
@@ -151,6 +152,34 @@ class Strategy(ABC):
                 return tuple(str(n) for n in rng.choice(names, size=count))
         return ()
 
+    def cheap_points(self, objective_values: Sequence[dict[str, float]]) -> np.ndarray:
+        """Normalised cheap objectives, one row per dict of values (all objectives when
+        none is cheap, e.g. error alone)."""
+        cheap = self.context.cheap or self.context.objectives
+        return np.array(
+            [[o.normalised(v[o.name]) for o in cheap] for v in objective_values], dtype=float
+        ).reshape(len(objective_values), len(cheap))
+
+    def select_sparse(
+        self, candidates: list[Candidate], population: Sequence[Individual], n: int
+    ) -> list[Candidate]:
+        """``n`` of ``candidates`` drawn without replacement with probability inversely
+        proportional to the population's kernel density at their cheap objectives
+        (LEMONADE's acceptance: children in sparse regions are trained first); uniformly
+        when no objective is cheap (nothing is known of a child before training). In the
+        candidates' order."""
+        if not population or len(candidates) <= n:
+            return candidates
+        if not self.context.cheap:
+            picked = self.rng.choice(len(candidates), size=n, replace=False)
+        else:
+            weights = inverse_density_weights(
+                self.cheap_points([p.objectives for p in population]),
+                self.cheap_points([c.cheap for c in candidates]),
+            )
+            picked = self.rng.choice(len(candidates), size=n, replace=False, p=weights)
+        return [candidates[int(i)] for i in sorted(picked)]
+
     @staticmethod
     def check_morphisms_per_child(value: float) -> float:
         """``value`` as a strategy's ``morphisms_per_child`` (a mean count, >= 1)."""
@@ -162,6 +191,13 @@ class Strategy(ABC):
         """One morphism applicable to ``genome`` (see :meth:`random_morphisms`)."""
         names = self.random_morphisms(genome, p_approximate)
         return names[0] if names else None
+
+
+def check_candidates(value: int) -> int:
+    """``value`` as a strategy's ``candidates`` (children made per child trained, >= 1)."""
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f"candidates must be an integer >= 1, got {value!r}")
+    return value
 
 
 STRATEGIES: Registry[Strategy] = Registry("strategy", Strategy)

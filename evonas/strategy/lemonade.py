@@ -29,35 +29,9 @@ import numpy as np
 from evonas.core.individual import Candidate, Individual, Proposal
 from evonas.core.pareto import contribution_weights, pareto_front
 from evonas.strategy.base import Strategy, register_strategy
+from evonas.strategy.density import inverse_density_weights, kde_density, kde_log_density
 
-
-def kde_log_density(points: np.ndarray, at: np.ndarray, min_bandwidth: float = 0.02) -> np.ndarray:
-    """Log of the Gaussian kernel density of ``points`` at ``at`` (Scott's bandwidth per
-    dimension, floored so a tight cluster still has a usable density). In the log domain
-    (log-sum-exp), so a point far from every other still gets a finite value where the
-    density itself would underflow to 0."""
-    n, d = points.shape
-    std = points.std(axis=0) if n > 1 else np.zeros(d)
-    h = np.maximum(std * n ** (-1.0 / (d + 4)), min_bandwidth)
-    z = (at[:, None, :] - points[None, :, :]) / h
-    log_kernel = -0.5 * (z**2).sum(axis=2)
-    peak = log_kernel.max(axis=1, keepdims=True)
-    log_mean = peak[:, 0] + np.log(np.exp(log_kernel - peak).mean(axis=1))
-    return log_mean - float(np.sum(np.log(h * np.sqrt(2 * np.pi))))
-
-
-def kde_density(points: np.ndarray, at: np.ndarray, min_bandwidth: float = 0.02) -> np.ndarray:
-    """The kernel density itself (see :func:`kde_log_density`)."""
-    return np.exp(kde_log_density(points, at, min_bandwidth))
-
-
-def inverse_density_weights(points: np.ndarray, at: np.ndarray) -> np.ndarray:
-    """Sampling probabilities proportional to 1 / density, computed in the log domain."""
-    log_weights = -kde_log_density(points, at)
-    log_weights -= log_weights.max()
-    weights = np.exp(log_weights)
-    return weights / weights.sum()
-
+__all__ = ["Lemonade", "inverse_density_weights", "kde_density", "kde_log_density"]
 
 PARENT_CHOICES = ("contribution", "density")
 
@@ -98,13 +72,6 @@ class Lemonade(Strategy):
         self.p_approximate = p_approximate
         self.population: list[Individual] = []
 
-    def _cheap_points(self, objective_values: Sequence[dict[str, float]]) -> np.ndarray:
-        # with no cheap objective (e.g. error alone), the density is over all objectives
-        cheap = self.context.cheap or self.context.objectives
-        return np.array(
-            [[o.normalised(v[o.name]) for o in cheap] for v in objective_values], dtype=float
-        ).reshape(len(objective_values), len(cheap))
-
     def propose(self, n: int) -> list[Proposal]:
         if not self.population:
             return self.restart()
@@ -126,20 +93,11 @@ class Lemonade(Strategy):
             weights = contribution_weights(self.population, self.context.objectives)
             if weights is not None:
                 return weights
-        pts = self._cheap_points([p.objectives for p in self.population])
+        pts = self.cheap_points([p.objectives for p in self.population])
         return inverse_density_weights(pts, pts)
 
     def select(self, candidates: list[Candidate]) -> list[Candidate]:
-        if not self.population or len(candidates) <= self.n_accept:
-            return candidates
-        if not self.context.cheap:  # nothing is known of a child before training
-            picked = self.rng.choice(len(candidates), size=self.n_accept, replace=False)
-            return [candidates[int(i)] for i in sorted(picked)]
-        pop = self._cheap_points([p.objectives for p in self.population])
-        new = self._cheap_points([c.cheap for c in candidates])
-        weights = inverse_density_weights(pop, new)
-        picked = self.rng.choice(len(candidates), size=self.n_accept, replace=False, p=weights)
-        return [candidates[int(i)] for i in sorted(picked)]
+        return self.select_sparse(candidates, self.population, self.n_accept)
 
     def advance(self, individuals: list[Individual]) -> None:
         self.population = pareto_front(self.population + individuals, self.context.objectives)

@@ -17,6 +17,16 @@ median HV): 10 offspring 0.521, 5 0.530, 3 0.520. Smaller still, re-measured 202
 Ranks and crowding distances are DEAP's; the draws come from our seeded generator.
 Its state (the last survivors) is restored by telling the recorded generations again.
 
+Each offspring is the pick of ``candidates`` made (default 3): ``offspring x candidates``
+children are made and the ``offspring`` trained are drawn by inverse kernel density of
+their cheap objectives within the population, as LEMONADE accepts children. Measured
+against one child made per child trained, quick scenario, 4 minutes, 2-core AMD EPYC
+(fp32), HV seeds 0 / 1 / 2 / 3: 0.4495 / 0.4506 / 0.4615 / 0.3987 -> 0.4608 / 0.4623 /
+0.4627 / 0.3994 (mean 0.4401 -> 0.4463; evaluations 67 / 50 / 63 / 42 -> 96 / 56 / 52 /
+45); on the surrogate, median HV
+(evaluations x seeds) 100 x 10: 0.402 -> 0.389, 300 x 10: 0.500 -> 0.494, 1000 x 5:
+0.553 -> 0.562.
+
 Mating: ``mating="tournament"`` is the paper's binary tournament on (rank, crowding);
 ``mating="contribution"`` draws each parent among the population's non-dominated members
 in proportion to its exclusive hypervolume (as SMS-EMOA ranks, and as our aging and
@@ -32,10 +42,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from evonas.core.individual import Individual, Proposal
+from evonas.core.individual import Candidate, Individual, Proposal
 from evonas.core.pareto import contribution_weights, minimised_matrix
 from evonas.strategy._deap import rank_and_crowding, select_nsga2
-from evonas.strategy.base import Strategy, register_strategy
+from evonas.strategy.base import Strategy, check_candidates, register_strategy
 
 MATING_CHOICES = ("contribution", "tournament")
 
@@ -51,6 +61,9 @@ class NSGA2(Strategy):
         morphisms_per_child: mean number of morphisms a child is made with (geometric, >= 1).
         mating: how offspring parents are drawn: ``"contribution"`` (among the
             non-dominated, by exclusive hypervolume) or ``"tournament"`` (the paper's).
+        candidates: children made per child trained (>= 1); when more than 1, the
+            ``offspring`` trained are drawn by inverse density of their cheap objectives
+            in the population, as LEMONADE accepts.
     """
 
     def __init__(
@@ -61,7 +74,9 @@ class NSGA2(Strategy):
         p_approximate: float = 0.3,
         morphisms_per_child: float = 1.0,
         mating: str = "contribution",
+        candidates: int = 3,
     ) -> None:
+        self.candidates = check_candidates(candidates)
         if mating not in MATING_CHOICES:
             raise ValueError(f"nsga2 mating {mating!r} must be one of {MATING_CHOICES}")
         self.mating = mating
@@ -90,7 +105,7 @@ class NSGA2(Strategy):
                 [self.population[int(i)] for i in best], self.context.objectives
             )
         out = []
-        for _ in range(self.offspring):
+        for _ in range(self.offspring * self.candidates):
             if weights is not None:
                 better = int(best[rng.choice(len(best), p=weights)])
             else:
@@ -103,6 +118,9 @@ class NSGA2(Strategy):
             if names:
                 out.append(Proposal(parent.id, None, names, self.new_seed()))
         return out
+
+    def select(self, candidates: list[Candidate]) -> list[Candidate]:
+        return self.select_sparse(candidates, self.population, self.offspring)
 
     def advance(self, individuals: list[Individual]) -> None:
         pool = self.population + [i for i in individuals if i.ok]

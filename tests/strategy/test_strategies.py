@@ -10,14 +10,14 @@ import pytest
 from deap import base, creator, tools
 from pymoo.util.nds.non_dominated_sorting import NonDominatedSorting
 
-from evonas.core import Individual
+from evonas.core import Candidate, Individual
 from evonas.core.pareto import hypervolume_contributions
 from evonas.space import simple_genome
 from evonas.strategy import Strategy, get_strategy, list_strategies
 from evonas.strategy._deap import rank_and_crowding, select_nsga2
 from evonas.strategy.lemonade import inverse_density_weights, kde_density
 from evonas.testing.contracts import StrategyContract
-from evonas.testing.driver import context, drive
+from evonas.testing.driver import Drive, context, drive
 
 
 class TestBuiltinStrategies(StrategyContract):
@@ -30,8 +30,13 @@ class TestSmallPopulations(StrategyContract):
     """The configurations that used to run dry."""
 
     @pytest.fixture(
-        params=[("lemonade", {"n_children": 1, "n_accept": 1}), ("nsga2", {"population_size": 4})],
-        ids=["lemonade-1-1", "nsga2-4"],
+        params=[
+            ("lemonade", {"n_children": 1, "n_accept": 1}),
+            ("nsga2", {"population_size": 4}),
+            ("aging", {"population_size": 2, "sample_size": 2, "candidates": 1}),
+            ("nsga2", {"population_size": 2, "candidates": 6}),
+        ],
+        ids=["lemonade-1-1", "nsga2-4", "aging-2-1", "nsga2-2-6"],
     )
     def make_strategy(self, request: pytest.FixtureRequest) -> Callable[[], Strategy]:
         name, params = request.param
@@ -227,7 +232,49 @@ def test_nsga2_generations_are_a_quarter_of_the_population_by_default() -> None:
     """NSGA-II makes N / 4 children a generation unless ``offspring`` says otherwise (more,
     smaller generations: measured better when a network costs minutes)."""
     for kwargs, size in (({}, 5), ({"population_size": 8}, 2), ({"offspring": 20}, 20)):
-        run = drive(get_strategy("nsga2", **kwargs), 0, 6)
-        sizes = {len(batch) for batch in run.proposals[1:]}
-        assert sizes == {size}, (kwargs, sizes)
+        strategy = get_strategy("nsga2", **kwargs)
+        run = drive(strategy, 0, 6)
+        made = {len(batch) for batch in run.proposals[1:]}
+        assert made == {size * strategy.candidates}, (kwargs, made)  # type: ignore[attr-defined]
+        trained = {len([i for i in run.history if i.step == s]) for s in _steps(run)[1:]}
+        assert trained == {size}, (kwargs, trained)
     assert get_strategy("nsga2", population_size=2).offspring == 1  # type: ignore[attr-defined]
+
+
+def _steps(run: Drive) -> list[int]:
+    return sorted({i.step for i in run.history})
+
+
+def _candidate(params: float) -> Candidate:
+    return Candidate(simple_genome(), 0, (), None, False, {"params": params})
+
+
+@pytest.mark.parametrize("name", ["aging", "nsga2"])
+def test_several_children_made_the_sparsest_trained(name: str) -> None:
+    """With ``candidates`` = k, aging evolution and NSGA-II make k children per child they
+    train and train those whose cheap objectives lie where the population is sparse (as
+    LEMONADE accepts): a child sized like no member beats one sized like several; with
+    k = 1 every child made is trained."""
+    strategy = get_strategy(name, population_size=8, candidates=3)
+    strategy.setup(context(0))
+    strategy.tell(MEMBERS)  # params 1e3 .. 1e5
+    n = 1 if name == "aging" else strategy.offspring  # type: ignore[attr-defined]
+    assert len(strategy.propose(1)) == 3 * n
+    dense = [_candidate(p) for p in (1.1e4, 1.2e4, 2.1e4, 1.9e4)]
+    sparse = _candidate(3e7)
+    wins = 0
+    for step in range(200):
+        strategy._told, strategy._rng = len(MEMBERS) + step, None
+        strategy.propose(1)
+        picked = strategy.select([*dense, sparse])
+        assert len(picked) == n
+        wins += sparse in picked
+    assert wins > 0.9 * 200, wins
+    one = get_strategy(name, population_size=8, candidates=1)
+    one.setup(context(0))
+    one.tell(MEMBERS)
+    assert len(one.propose(1)) == n
+    with pytest.raises(ValueError, match="candidates"):
+        get_strategy(name, candidates=0)
+    with pytest.raises(ValueError, match="candidates"):
+        get_strategy(name, candidates=1.5)
