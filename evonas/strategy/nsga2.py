@@ -18,14 +18,13 @@ Ranks and crowding distances are DEAP's; the draws come from our seeded generato
 Its state (the last survivors) is restored by telling the recorded generations again.
 
 Each offspring is the pick of ``candidates`` made (default 3): ``offspring x candidates``
-children are made and the ``offspring`` trained are drawn by inverse kernel density of
-their cheap objectives within the population, as LEMONADE accepts children. Measured
-against one child made per child trained, quick scenario, 4 minutes, 2-core AMD EPYC
-(fp32), HV seeds 0 / 1 / 2 / 3: 0.4495 / 0.4506 / 0.4615 / 0.3987 -> 0.4608 / 0.4623 /
-0.4627 / 0.3994 (mean 0.4401 -> 0.4463; evaluations 67 / 50 / 63 / 42 -> 96 / 56 / 52 /
-45); on the surrogate, median HV
-(evaluations x seeds) 100 x 10: 0.402 -> 0.389, 300 x 10: 0.500 -> 0.494, 1000 x 5:
-0.553 -> 0.562.
+children are made and the ``offspring`` trained are drawn by inverse kernel density of their
+cheap objectives within the population, as LEMONADE accepts children. Measured against one
+child made per child trained, quick scenario, 4 minutes, 2-core AMD EPYC with AVX512-BF16
+(bf16), HV seeds 0 / 1 / 2 / 3: 0.4495 / 0.4506 / 0.4615 / 0.3987 -> 0.4608 / 0.4623 /
+0.4627 / 0.3994 (mean 0.4401 -> 0.4463; evaluations 67 / 50 / 63 / 42 -> 96 / 56 / 52 / 45);
+on the surrogate, median HV (evaluations x seeds) 100 x 10: 0.402 -> 0.389, 300 x 10: 0.500
+-> 0.494, 1000 x 5: 0.553 -> 0.562.
 
 Mating: ``mating="tournament"`` is the paper's binary tournament on (rank, crowding);
 ``mating="contribution"`` draws each parent among the population's non-dominated members
