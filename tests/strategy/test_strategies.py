@@ -254,7 +254,7 @@ def test_several_children_made_the_sparsest_trained(name: str) -> None:
     """With ``candidates`` = k, aging evolution and NSGA-II make k children per child they
     train and train those whose cheap objectives lie where the population is sparse (as
     LEMONADE accepts): a child sized like no member beats one sized like several; with
-    k = 1 every child made is trained."""
+    k = 1 they make one child per child trained."""
     strategy = get_strategy(name, population_size=8, candidates=3)
     strategy.setup(context(0))
     strategy.tell(MEMBERS)  # params 1e3 .. 1e5
