@@ -22,11 +22,11 @@ import numpy as np
 
 from evonas.core import Candidate
 from evonas.data import load_fashion_mnist
-from evonas.engine import TrainingEvaluator
 from evonas.executor import Job, LocalPoolExecutor
 from evonas.morphism import get_morphism, list_morphisms
 from evonas.space import Genome, initial_genomes
 from evonas.trainer import Trainer, TrainSettings, resolve_device
+from evonas.trainer.evaluator import TrainingEvaluator
 
 
 @dataclass(frozen=True)

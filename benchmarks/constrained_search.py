@@ -20,8 +20,8 @@ import argparse
 import statistics
 
 from evonas.core import Budget, ObjectiveInfo, hypervolume, normalised_matrix, pareto_front
-from evonas.engine import surrogate_search
 from evonas.objectives import get_objective
+from evonas.testing.surrogate import surrogate_search
 
 
 def feasible_hv(individuals: list, cap: float) -> float:

@@ -17,8 +17,8 @@ import argparse
 from typing import Any
 
 from evonas.core import Budget, Observer, SearchState
-from evonas.engine import surrogate_search
 from evonas.strategy import get_strategy
+from evonas.testing.surrogate import surrogate_search
 
 CONFIGS: dict[str, tuple[str, dict[str, Any]]] = {
     "lemonade n_children=1 n_accept=1": ("lemonade", {"n_children": 1, "n_accept": 1}),

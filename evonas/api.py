@@ -20,12 +20,13 @@ from evonas.core.budget import Budget, Progress
 from evonas.core.errors import UserError
 from evonas.core.individual import Individual
 from evonas.core.observer import Observer
+from evonas.core.registry import add_import_path
 from evonas.data.datasets import TaskData
 from evonas.model.builder import build_model
 from evonas.record.run import Run, RunConfig, TaskInfo, load_run
 from evonas.record.run_record import RecordError, RunRecord, environment
 from evonas.scenario.build import Parts, build_search, check_initial_sizes, load_data, resolve
-from evonas.scenario.parse import add_import_path, load_scenario
+from evonas.scenario.parse import load_scenario
 from evonas.scenario.schema import Scenario, ScenarioError
 from evonas.trainer.trainer import resolve_device
 
@@ -49,6 +50,8 @@ def run(
     if not isinstance(scenario, Scenario):
         import_path = import_path or Path(scenario).resolve().parent
     import_paths = (str(Path(import_path).resolve()),) if import_path is not None else ()
+    for folder in import_paths:
+        add_import_path(folder)
     s = scenario if isinstance(scenario, Scenario) else load_scenario(scenario)
     source = source or (str(scenario) if not isinstance(scenario, Scenario) else s.name)
     parts, data = _prepare(s, source)
@@ -152,7 +155,6 @@ def _search(
         weights=record,
         history=history,
         cheap_cache=record.cheap_cache(),
-        import_paths=config.import_paths,
     )
     search.run()
     return Run(record.dir, record, config)

@@ -91,9 +91,9 @@ def cmd_run(args: argparse.Namespace) -> int:
 def cmd_resume(args: argparse.Namespace) -> int:
     from evonas.api import plugin_sources, resume
     from evonas.core.budget import Budget
+    from evonas.core.registry import add_import_path
     from evonas.progress import ProgressDisplay
     from evonas.record import load_run
-    from evonas.scenario.parse import add_import_path
 
     display = ProgressDisplay()
     scenario = load_run(args.run_dir).scenario

@@ -1,7 +1,7 @@
 """The evaluator interface: turns a candidate into a training result (or a score).
 
-Implementations: :class:`evonas.engine.TrainingEvaluator` (real training) and
-:class:`evonas.engine.SurrogateEvaluator` (a known function, for tests and benchmarks).
+Implementations: :class:`evonas.trainer.TrainingEvaluator` (real training) and
+:class:`evonas.testing.surrogate.SurrogateEvaluator` (a known function, for tests and benchmarks).
 Executors run evaluators in this process, in worker processes or on Ray.
 """
 
@@ -18,7 +18,6 @@ class Evaluator(ABC):
 
     input_shape: tuple[int, int, int]  # (channels, height, width) of one image
     num_classes: int
-    device_type: str = "cpu"
 
     @abstractmethod
     def evaluate(

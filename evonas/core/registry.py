@@ -13,6 +13,8 @@ import difflib
 import fnmatch
 import importlib
 import inspect
+import os
+import sys
 from collections.abc import Callable, Iterator
 from typing import Any, Generic, TypeVar, cast, overload
 
@@ -228,3 +230,18 @@ def import_object(path: str, *, kind: str = "object") -> object:
                 f"module {module_name!r} has no attribute {attr!r} (for {kind} {path!r})"
             ) from None
     return obj
+
+
+def add_import_path(folder: str | os.PathLike[str]) -> None:
+    """Lets plug-ins in ``folder`` be imported by ``"module:attribute"`` (like ``python
+    script.py`` does for the script's folder), in this process and in the worker processes
+    it starts later (spawned pool workers take this ``sys.path``; a local Ray instance takes
+    ``PYTHONPATH``). The one place evonas changes import paths: the front doors call it for
+    a scenario file's own folder and for folders the user names, never for a folder a run
+    directory names."""
+    folder = str(folder)
+    if folder not in sys.path:
+        sys.path.insert(0, folder)
+    paths = os.environ.get("PYTHONPATH", "").split(os.pathsep)
+    if folder not in paths:
+        os.environ["PYTHONPATH"] = os.pathsep.join([folder, *(p for p in paths if p)])

@@ -1,20 +1,10 @@
-"""Engine: the search loop and its parts (child factory, scorer, weight store), and the
-evaluators that train (or, for tests, score) candidates."""
+"""Engine: the search loop and its parts (child factory, scorer, weight store), and the one
+function that assembles them (:func:`assemble_search`)."""
 
+from evonas.engine.assemble import assemble_search
 from evonas.engine.children import ChildFactory
-from evonas.engine.evaluator import TrainingEvaluator
 from evonas.engine.scorer import Scorer
 from evonas.engine.search import Search
-from evonas.engine.surrogate import SurrogateEvaluator, surrogate_error, surrogate_search
 from evonas.engine.weights import WeightStore
 
-__all__ = [
-    "ChildFactory",
-    "Scorer",
-    "Search",
-    "SurrogateEvaluator",
-    "TrainingEvaluator",
-    "WeightStore",
-    "surrogate_error",
-    "surrogate_search",
-]
+__all__ = ["ChildFactory", "Scorer", "Search", "WeightStore", "assemble_search"]

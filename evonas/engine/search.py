@@ -20,12 +20,11 @@ import time
 from collections import deque
 from collections.abc import Sequence
 
-import numpy as np
-
 from evonas.core.budget import Budget, Progress
 from evonas.core.individual import Candidate, Individual, TrainResult
 from evonas.core.observer import Observer
 from evonas.core.pareto import ParetoArchive
+from evonas.core.seeds import Stream, derive_seed
 from evonas.engine.children import ChildFactory
 from evonas.engine.scorer import Scorer
 from evonas.executor.base import Executor, Job
@@ -180,7 +179,7 @@ class Search:
             self._pending[ident] = (candidate, step)
             self._instant.append((ident, failure))
             return
-        seed = int(np.random.SeedSequence([self.seed, 1, ident]).generate_state(1)[0])
+        seed = derive_seed(self.seed, Stream.TRAINING, ident)
         teacher = None
         if candidate.parent_id is not None and candidate.state is not None:
             parent_state = self.children.weights.get(candidate.parent_id)

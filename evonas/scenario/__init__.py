@@ -3,11 +3,11 @@ composition root, :mod:`evonas.scenario.build`)."""
 
 from evonas.scenario.build import (
     Parts,
-    ScenarioEvaluator,
     build_search,
     load_data,
     make_executor,
     resolve,
+    trainer_factory,
 )
 from evonas.scenario.parse import load_scenario, scenario_from_dict, scenario_to_dict
 from evonas.scenario.schema import (
@@ -32,7 +32,6 @@ __all__ = [
     "Parts",
     "Scenario",
     "ScenarioError",
-    "ScenarioEvaluator",
     "SpaceConfig",
     "StrategyConfig",
     "TrainerSettings",
@@ -43,4 +42,5 @@ __all__ = [
     "resolve",
     "scenario_from_dict",
     "scenario_to_dict",
+    "trainer_factory",
 ]

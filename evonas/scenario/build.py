@@ -15,8 +15,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, fields
 from typing import Any
 
-import numpy as np
-
 from evonas.core.config import SpaceLimits
 from evonas.core.errors import UserError
 from evonas.core.individual import Individual
@@ -27,22 +25,21 @@ from evonas.core.registry import (
     named_params,
     takes_var_keyword,
 )
+from evonas.core.seeds import Stream, generator
 from evonas.data.datasets import DATASETS, TaskData, make_task
-from evonas.engine.children import ChildFactory
-from evonas.engine.evaluator import TrainingEvaluator
+from evonas.engine.assemble import assemble_search
 from evonas.engine.scorer import Scorer
 from evonas.engine.search import Search
-from evonas.engine.weights import WeightStore
 from evonas.executor.base import EXECUTORS, Executor
 from evonas.model.builder import count_params
 from evonas.morphism.base import MORPHISMS, Morphism, default_morphisms
 from evonas.objectives.base import Objective, get_objective
-from evonas.scenario.parse import add_import_path, scenario_from_dict, scenario_to_dict
 from evonas.scenario.schema import DataConfig, ExecutorConfig, Scenario, ScenarioError
 from evonas.space.genome import Genome
 from evonas.space.sampler import initial_genomes
 from evonas.strategy.base import Strategy, get_strategy
-from evonas.trainer.trainer import Trainer, resolve_device
+from evonas.trainer.evaluator import TrainerFactory
+from evonas.trainer.profile import resolve_device
 
 
 @dataclass
@@ -108,7 +105,7 @@ def _parts(s: Scenario) -> Parts:
     _check_data_keys(loader, s)
     executor = _resolve("executor.kind", lambda: EXECUTORS.resolve(s.executor.kind))
     _resolve("executor", lambda: _executor_options(executor, s.executor))
-    rng = np.random.default_rng(np.random.SeedSequence([s.seed, 2]))
+    rng = generator(s.seed, Stream.INITIAL)
     initial = _resolve(
         "space",
         lambda: initial_genomes(
@@ -213,12 +210,10 @@ def _executor_options(executor: Any, e: ExecutorConfig) -> dict[str, Any]:
     return out
 
 
-def load_data(s: Scenario) -> TaskData:
-    """The scenario's dataset with its split and fidelity settings. ``root`` and
-    ``download`` go to loaders that name them; setting one for a loader that does not is an
-    error."""
+def data_request(s: Scenario) -> tuple[str, dict[str, Any]]:
+    """The dataset a scenario names and its loader's keywords: the split and fidelity
+    settings, ``data.options``, and ``root``/``download`` for loaders that name them."""
     d = s.data
-    loader = DATASETS.resolve(d.dataset)
     kwargs: dict[str, Any] = {
         "val_fraction": d.val_fraction,
         "train_fraction": d.train_fraction,
@@ -226,46 +221,37 @@ def load_data(s: Scenario) -> TaskData:
         "seed": s.seed,
         **d.options,
     }
-    named = named_params(loader) or set()
+    named = named_params(DATASETS.resolve(d.dataset)) or set()
     for key, value in (("root", d.root), ("download", d.download)):
         if key in named:
             kwargs[key] = value
+    return d.dataset, kwargs
+
+
+def load_data(s: Scenario) -> TaskData:
+    """The scenario's dataset with its split and fidelity settings (:func:`data_request`)."""
+    name, kwargs = data_request(s)
     try:
-        return DATASETS.create(d.dataset, **kwargs)
+        return DATASETS.create(name, **kwargs)
     except RegistryError as exc:
         raise ScenarioError(f"data.dataset: {exc}") from None
     except UserError:
         raise
     except Exception as exc:  # the loader's own check of its options, or its own bug
         raise ScenarioError(
-            f"data.dataset: loading {d.dataset!r} failed: {type(exc).__name__}: {exc}"
+            f"data.dataset: loading {name!r} failed: {type(exc).__name__}: {exc}"
         ) from None
 
 
-@dataclass(frozen=True)
-class ScenarioEvaluator:
-    """Builds a scenario's training evaluator; picklable, so each worker process (pool,
-    Ray) can build its own, with the data on its own device."""
-
-    scenario: dict[str, Any]  # the resolved scenario, as plain data
-    import_paths: tuple[str, ...] = ()  # folders with the scenario's plug-ins
-
-    def __call__(self) -> TrainingEvaluator:
-        return self.build(None)
-
-    def build(self, data: TaskData | None) -> TrainingEvaluator:
-        for folder in self.import_paths:
-            add_import_path(folder)
-        s = scenario_from_dict(self.scenario)
-        data = data if data is not None else load_data(s)
-        return TrainingEvaluator(Trainer(data, s.trainer, s.device))
+def trainer_factory(s: Scenario) -> TrainerFactory:
+    """What a worker process needs to build the scenario's evaluator, and nothing more."""
+    name, kwargs = data_request(s)
+    return TrainerFactory(name, kwargs, s.trainer, s.device)
 
 
-def make_executor(
-    s: Scenario, parts: Parts, data: TaskData, import_paths: Sequence[str] = ()
-) -> Executor:
+def make_executor(s: Scenario, parts: Parts, data: TaskData) -> Executor:
     """The executor ``[executor]`` names, with the options its constructor takes."""
-    factory = ScenarioEvaluator(scenario_to_dict(s), tuple(import_paths))
+    factory = trainer_factory(s)
     options = _executor_options(parts.executor, s.executor)
     accepted = accepted_params(parts.executor) or set()
     if "evaluator" in accepted:  # runs here: the data already loaded is used
@@ -282,29 +268,23 @@ def build_search(
     weights: WeightBacking | None = None,
     history: Sequence[Individual] = (),
     cheap_cache: dict[str, dict[str, float]] | None = None,
-    import_paths: Sequence[str] = (),
 ) -> Search:
     """The search loop of a scenario, over loaded data; ``history`` and ``cheap_cache``
     continue a stopped run."""
-    shape, classes = data.input_shape, data.num_classes
-    scorer = Scorer(parts.objectives, shape, classes, cheap_cache, s.budget.candidate_seconds)
-    children = ChildFactory(
+    return assemble_search(
+        strategy=parts.strategy,
+        executor=make_executor(s, parts, data),
+        objectives=parts.objectives,
         morphisms=parts.morphisms,
         initial=parts.initial,
-        limits=s.space.limits,
-        input_shape=shape,
-        num_classes=classes,
-        inheritance=s.trainer.inheritance,
-        weights=WeightStore(weights),
-        check=scorer.cheap_violation,
-    )
-    return Search(
-        strategy=parts.strategy,
-        executor=make_executor(s, parts, data, import_paths),
-        children=children,
-        scorer=scorer,
+        input_shape=data.input_shape,
+        num_classes=data.num_classes,
         budget=s.budget,
         seed=s.seed,
+        limits=s.space.limits,
+        inheritance=s.trainer.inheritance,
+        weights=weights,
+        cheap_cache=cheap_cache,
         observers=observers,
         history=history,
     )

@@ -6,7 +6,6 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import os
-import sys
 import tomllib
 import types
 import typing
@@ -46,7 +45,6 @@ def load_scenario(
             f"{path}: the scenario is empty; set at least [budget] and [[objectives]] "
             "(see scenarios/quick.toml)"
         )
-    add_import_path(path.resolve().parent)
     data.setdefault("name", path.stem)
     for dotted, value in (overrides or {}).items():
         table = data
@@ -172,14 +170,3 @@ def _join(where: str, key: str) -> str:
 
 def _kind(value: Any) -> str:
     return f"{type(value).__name__} {value!r}"
-
-
-def add_import_path(folder: str | os.PathLike[str]) -> None:
-    """Lets plug-ins in ``folder`` be imported by ``"module:attribute"`` (like ``python
-    script.py`` does for the script's folder); also for worker processes started later."""
-    folder = str(folder)
-    if folder not in sys.path:
-        sys.path.insert(0, folder)
-    paths = os.environ.get("PYTHONPATH", "").split(os.pathsep)
-    if folder not in paths:
-        os.environ["PYTHONPATH"] = os.pathsep.join([folder, *(p for p in paths if p)])

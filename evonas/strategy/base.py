@@ -27,11 +27,10 @@ import numpy as np
 from evonas.core.individual import Candidate, Individual, Proposal
 from evonas.core.pareto import ObjectiveInfo
 from evonas.core.registry import Registry
+from evonas.core.seeds import Stream, generator
 from evonas.morphism.base import Morphism
 from evonas.space.genome import Genome
 from evonas.strategy.density import inverse_density_weights
-
-STREAM = 3  # the strategies' stream in the run's seed sequence
 
 
 @dataclass
@@ -76,8 +75,7 @@ class Strategy(ABC):
     def rng(self) -> np.random.Generator:
         """This step's random stream (seed, step): the same after a restore."""
         if self._rng is None:
-            seq = np.random.SeedSequence([self.context.seed, STREAM, self._told])
-            self._rng = np.random.default_rng(seq)
+            self._rng = generator(self.context.seed, Stream.STRATEGY, self._told)
         return self._rng
 
     def ask(self, n: int = 1) -> list[Proposal]:

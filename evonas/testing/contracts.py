@@ -23,7 +23,6 @@ import pytest
 
 from evonas.core.evaluator import Evaluator
 from evonas.core.individual import Candidate, Status, TrainResult
-from evonas.engine.surrogate import SurrogateEvaluator
 from evonas.executor.base import Executor, Job
 from evonas.model.builder import count_params
 from evonas.morphism.base import Morphism
@@ -32,6 +31,7 @@ from evonas.space.sampler import random_genome, simple_genome
 from evonas.strategy.base import Strategy
 from evonas.testing import check_morphism
 from evonas.testing.driver import drive
+from evonas.testing.surrogate import SurrogateEvaluator
 
 __all__ = ["ExecutorContract", "MorphismContract", "ObjectiveContract", "StrategyContract"]
 

@@ -10,12 +10,12 @@ import numpy as np
 
 from evonas.core.individual import Candidate, Individual, Proposal, Status, TrainFacts
 from evonas.core.pareto import ObjectiveInfo
-from evonas.engine.surrogate import surrogate_error
 from evonas.model.builder import count_params
 from evonas.morphism.base import MORPHISMS, Morphism, NotApplicable
 from evonas.space.genome import Genome
 from evonas.space.sampler import initial_genomes
 from evonas.strategy.base import Strategy, StrategyContext
+from evonas.testing.surrogate import surrogate_error
 
 SHAPE, CLASSES = (1, 28, 28), 10
 OBJECTIVES = [

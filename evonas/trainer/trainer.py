@@ -1,19 +1,16 @@
 """The trainer: fine-tunes children that inherited weights, or trains from scratch.
 
-Built for throughput on small networks. The whole dataset sits on the training device as
-uint8 and every batch is gathered, normalised and augmented there (random crop with padding,
-horizontal flip), so no DataLoader worker is in the hot path; tensors are channels_last, and
-on CUDA and on CPUs with native bf16 kernels the step runs under bf16 autocast. SGD with
-Nesterov momentum, cosine decay, label smoothing and weight decay; inherited children may
-fine-tune with their own peak learning rate and warm-up (``child_lr``, ``child_warmup``;
-measured by ``benchmarks/finetune_schedule.py``, the scratch schedule's did best at 1-2
-epochs, so that is the default), and a fine-tune shorter than ``child_lr_epochs`` peaks
-lower in proportion (measured better at 1/8, 1/4 and 1/2 epoch); batch norms a morphism
-inserted can be calibrated on the first batch; optional distillation from a teacher (the
-parent) after an approximate morphism. After training, every batch norm's running
-statistics are re-estimated on ``precise_bn_batches`` un-augmented training batches
-(PreciseBN) before the network is evaluated and its state returned: training's moving
-averages lag the weights after a short fine-tune (``precise_batchnorm``).
+Built for throughput on small networks: the data sits on the device as uint8 and batches
+are made there (:mod:`evonas.trainer.batches`); the loop calls a step object
+(:mod:`evonas.trainer.step`), so a captured step can replace the eager one; what differs by
+device is one :class:`~evonas.trainer.profile.DeviceProfile`. SGD with Nesterov momentum,
+cosine decay with warm-up, label smoothing and weight decay; an inherited child fine-tunes
+with its own (by default the same) schedule, peaking lower when shorter than
+``child_lr_epochs``; optional distillation from the parent after an approximate morphism.
+After training, every batch norm's running statistics are re-estimated on
+``precise_bn_batches`` un-augmented training batches (PreciseBN): training's moving averages
+lag the weights after a short fine-tune. Each measured default has its entry in
+``docs/decisions.md``.
 
 A candidate that diverges (NaN/inf loss) or runs out of memory ends with a failed
 :class:`TrainResult`, never an exception. On CPU the same seed gives the same result.
@@ -26,10 +23,10 @@ import time
 from collections.abc import Sequence
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from evonas.core.individual import StateDict, Status, TrainResult
+from evonas.core.seeds import PRECISE_BN
 from evonas.data.datasets import TaskData
 from evonas.model.builder import (
     GenomeNet,
@@ -39,45 +36,21 @@ from evonas.model.builder import (
     precise_batchnorm,
 )
 from evonas.space.genome import Genome
+from evonas.trainer.batches import BatchSource, Normalise
+from evonas.trainer.profile import DeviceProfile, native_bf16, resolve_device
 from evonas.trainer.settings import TrainSettings
+from evonas.trainer.step import EagerStep, TrainStep, distill_loss, sgd
 
-
-def resolve_device(name: str = "auto") -> torch.device:
-    """``"auto"``: CUDA if available, then MPS, then CPU; otherwise the named device."""
-    if name == "auto":
-        if torch.cuda.is_available():
-            return torch.device("cuda")
-        if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
-            return torch.device("mps")
-        return torch.device("cpu")
-    try:
-        device = torch.device(name)
-    except (RuntimeError, ValueError):
-        raise ValueError(
-            f"device {name!r} is not a device; use auto, cpu, cuda, cuda:N or mps"
-        ) from None
-    if device.type == "cuda" and not torch.cuda.is_available():
-        raise ValueError(
-            f"device {name!r} was asked for but CUDA is not available; use 'cpu' or 'auto'"
-        )
-    return device
-
-
-def native_bf16(device: torch.device) -> bool:
-    """Whether bf16 autocast runs natively on ``device``: CUDA, or a CPU whose oneDNN has
-    bf16 kernels (AVX512-BF16 or AMX). Elsewhere bf16 is emulated, slower than fp32."""
-    if device.type == "cuda":
-        return True
-    if device.type != "cpu":
-        return False
-    try:
-        return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
-    except (AttributeError, RuntimeError):
-        return False
+__all__ = ["Trainer", "distill_loss", "native_bf16", "resolve_device"]
 
 
 class Trainer:
-    """Trains genomes on one task and device. Data is moved to the device once."""
+    """Trains genomes on one task and device. Data is moved to the device once.
+
+    How a device differs (autocast, memory format, divergence-check cadence, peak memory)
+    is its :class:`DeviceProfile`; batches come from a :class:`BatchSource` on the device;
+    each optimiser step is a :class:`TrainStep` (``make_step``; :class:`EagerStep` here).
+    """
 
     def __init__(
         self, data: TaskData, settings: TrainSettings | None = None, device: str = "auto"
@@ -85,24 +58,13 @@ class Trainer:
         self.data = data
         self.config = settings or TrainSettings()
         self.device = resolve_device(device)
+        self.profile = DeviceProfile.for_device(self.device, self.config)
         dev = self.device
         self._train_x = data.train_x.to(dev)
         self._train_y = data.train_y.to(dev)
         self._val_x = data.val_x.to(dev)
         self._val_y = data.val_y.to(dev)
-        shape = (1, -1, 1, 1)
-        # x_norm = x_uint8 * scale + shift  ==  (x / 255 - mean) / std
-        std = torch.tensor(data.std, device=dev).view(shape)
-        self._scale = (1.0 / (255.0 * std)).float()
-        self._shift = (-torch.tensor(data.mean, device=dev).view(shape) / std).float()
-        self._cuda = dev.type == "cuda"
-        self._bf16 = self.config.bf16 and native_bf16(dev)
-        # channels_last helps cuDNN and, measured here, oneDNN convolutions on CPU too (~20%)
-        self._memory_format = (
-            torch.channels_last
-            if self.config.channels_last and dev.type in ("cuda", "cpu")
-            else torch.contiguous_format
-        )
+        self.normalise = Normalise(data.mean, data.std, dev, self.profile.memory_format)
 
     # --- public API ---------------------------------------------------------------------
     def build(self, genome: Genome, state: StateDict | None, seed: int) -> GenomeNet:
@@ -112,7 +74,7 @@ class Trainer:
             init_weights(model, torch.Generator().manual_seed(seed))
         else:
             model.load_state_dict(state, strict=True)
-        return model.to(self.device).to(memory_format=self._memory_format)
+        return model.to(self.device).to(memory_format=self.profile.memory_format)
 
     def train(
         self,
@@ -141,8 +103,7 @@ class Trainer:
         cfg = self.config
         started = time.perf_counter()
         n_steps = self._steps(epochs, steps, inherited=state is not None)
-        if self._cuda:
-            torch.cuda.reset_peak_memory_stats(self.device)
+        self.profile.reset_peak_memory()
         try:
             model = self.build(genome, state, seed)
             teacher_model = self.build(*teacher, seed).eval() if teacher is not None else None
@@ -166,7 +127,6 @@ class Trainer:
             return self._failed(Status.OOM, str(exc).splitlines()[0], n_steps, started)
         except _Diverged as exc:
             return self._failed(Status.DIVERGED, str(exc), exc.step, started)
-        peak = torch.cuda.max_memory_allocated(self.device) if self._cuda else None
         images = n_steps * cfg.batch_size
         return TrainResult(
             status=Status.OK,
@@ -177,7 +137,7 @@ class Trainer:
             steps=n_steps,
             seconds=seconds,
             images_per_second=images / max(seconds, 1e-9),
-            peak_memory_bytes=peak,
+            peak_memory_bytes=self.profile.peak_memory(),
         )
 
     @torch.no_grad()
@@ -194,12 +154,39 @@ class Trainer:
         correct = torch.zeros((), dtype=torch.long, device=self.device)
         bs = self.eval_batch_size
         for i in range(0, len(y_all), bs):
-            x = self._normalise(x_all[i : i + bs])
-            with self._autocast():
+            x = self.normalise(x_all[i : i + bs])
+            with self.profile.autocast():
                 pred = model(x).argmax(dim=1)
             correct += (pred == y_all[i : i + bs]).sum()
         model.train(was_training)
         return 1.0 - float(correct) / len(y_all)
+
+    def batches(self, seed: int) -> BatchSource:
+        """The seeded stream of augmented training batches a training with ``seed`` sees."""
+        augment = self.config.augment
+        return BatchSource(
+            self._train_x,
+            self._train_y,
+            self.normalise,
+            batch_size=self.config.batch_size,
+            seed=seed,
+            flip=augment and self.data.flip,
+            crop_padding=self.data.crop_padding if augment else 0,
+        )
+
+    def make_step(self, model: nn.Module, teacher: nn.Module | None, lr: float) -> TrainStep:
+        """The optimiser step the loop calls (eager; a captured one plugs in here)."""
+        return EagerStep(model, sgd(model, self.config, lr), self.config, self.profile, teacher)
+
+    def lr_schedule(self, n_steps: int, *, inherited: bool) -> torch.Tensor:
+        """The learning rate of every step (float64, on the host): linear warm-up, then
+        cosine decay to 0; an inherited fine-tune's own peak (``schedule_for``)."""
+        cfg = self.config
+        peak, warmup = cfg.schedule_for(inherited, n_steps * cfg.batch_size / len(self._train_y))
+        warm = max(1, round(warmup * n_steps)) if warmup > 0 else 0
+        return torch.tensor(
+            [peak * _schedule(t, n_steps, warm) for t in range(n_steps)], dtype=torch.float64
+        )
 
     # --- internals ----------------------------------------------------------------------
     def _steps(self, epochs: float | None, steps: int | None, *, inherited: bool) -> int:
@@ -221,64 +208,19 @@ class Trainer:
         *,
         inherited: bool = False,
     ) -> float:
-        cfg = self.config
-        peak, warmup = cfg.schedule_for(inherited, n_steps * cfg.batch_size / len(self._train_y))
-        decay: list[nn.Parameter] = []
-        no_decay: list[nn.Parameter] = []
-        for p in model.parameters():
-            (decay if p.dim() > 1 else no_decay).append(p)
-        opt = torch.optim.SGD(
-            [
-                {"params": decay, "weight_decay": cfg.weight_decay},
-                {"params": no_decay, "weight_decay": 0.0},
-            ],
-            lr=peak,
-            momentum=cfg.momentum,
-            nesterov=cfg.momentum > 0,
-        )
-        warm = max(1, round(warmup * n_steps)) if warmup > 0 else 0
-        lrs = [peak * _schedule(t, n_steps, warm) for t in range(n_steps)]
-        gen = torch.Generator().manual_seed(seed)
-        n = len(self._train_y)
-        bs = min(cfg.batch_size, n)
+        """The training loop: batches in, steps taken, losses watched; the mean loss of
+        the last tenth of the steps out."""
+        lrs = self.lr_schedule(n_steps, inherited=inherited)
+        batches = self.batches(seed)
+        step = self.make_step(model, teacher, float(lrs[0]))
+        losses = LossWatch(n_steps, self.profile.check_every, self.device)
         model.train()
-        tail_from = n_steps - max(1, n_steps // 10)
-        tail = torch.zeros((), device=self.device)
-        check = torch.zeros((), device=self.device)
-        order = torch.empty(0, dtype=torch.long)
-        pos = 0
-        for step in range(n_steps):
-            if pos + bs > len(order):  # a new epoch: fresh permutation, drop the ragged end
-                order, pos = torch.randperm(n, generator=gen), 0
-            idx = order[pos : pos + bs].to(self.device, non_blocking=True)
-            pos += bs
-            x = self._augment(self._normalise(self._train_x[idx]), gen)
-            y = self._train_y[idx]
-            if step == 0 and calibrate:
+        for t in range(n_steps):
+            x, y = batches.next()
+            if t == 0 and calibrate:
                 calibrate_batchnorm(model, x, calibrate)
-            for group in opt.param_groups:
-                group["lr"] = lrs[step]
-            with self._autocast():
-                out = model(x)
-                loss = F.cross_entropy(out, y, label_smoothing=cfg.label_smoothing)
-                if teacher is not None and cfg.distill_weight > 0:
-                    with torch.no_grad():
-                        target = teacher(x)
-                    loss = (1 - cfg.distill_weight) * loss + cfg.distill_weight * _distill(
-                        out, target, cfg.distill_temperature
-                    )
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-            detached = loss.detach().float()
-            check += detached
-            if step >= tail_from:
-                tail += detached
-            if not self._cuda or (step + 1) % cfg.nan_check_every == 0:
-                if not bool(torch.isfinite(check)):
-                    raise _Diverged(f"loss became NaN or infinite by step {step + 1}", step + 1)
-                check.zero_()
-        return float(tail) / (n_steps - tail_from)
+            losses.add(t, step(x, y, lrs[t]))
+        return losses.tail_mean()
 
     def _precise_bn(self, model: nn.Module, seed: int) -> None:
         """Re-estimates the batch norms' running statistics on ``precise_bn_batches`` batches
@@ -288,59 +230,26 @@ class Trainer:
             return
         n = len(self._train_y)
         bs = min(self.config.batch_size, n)
-        gen = torch.Generator().manual_seed(seed + 1)  # apart from the training order's
+        gen = torch.Generator().manual_seed(seed + PRECISE_BN)
         chosen = torch.randperm(n, generator=gen)[: batches * bs].to(self.device)
-        with self._autocast():
+        with self.profile.autocast():
             precise_batchnorm(
-                model, (self._normalise(self._train_x[idx]) for idx in chosen.split(bs))
+                model, (self.normalise(self._train_x[idx]) for idx in chosen.split(bs))
             )
-
-    def _normalise(self, x: torch.Tensor) -> torch.Tensor:
-        x = x.float().mul_(self._scale).add_(self._shift)
-        return x.contiguous(memory_format=self._memory_format)
-
-    def _augment(self, x: torch.Tensor, gen: torch.Generator) -> torch.Tensor:
-        if not self.config.augment:
-            return x
-        n, _, h, w = x.shape
-        if self.data.flip:
-            flip = (torch.rand(n, generator=gen) < 0.5).to(self.device).view(n, 1, 1, 1)
-            x = torch.where(flip, x.flip(3), x)
-        p = self.data.crop_padding
-        if p > 0:
-            # random crop after zero padding (0 is the mean after normalisation), one
-            # gather for the whole batch: rows/cols are per-image shifted index ranges
-            shift = torch.randint(0, 2 * p + 1, (2, n), generator=gen).to(self.device)
-            padded = F.pad(x, (p, p, p, p))
-            rows = (torch.arange(h, device=self.device)[None, :] + shift[0][:, None]).view(
-                n, 1, h, 1
-            )
-            cols = (torch.arange(w, device=self.device)[None, :] + shift[1][:, None]).view(
-                n, 1, 1, w
-            )
-            padded = padded.gather(2, rows.expand(n, x.shape[1], h, w + 2 * p))
-            x = padded.gather(3, cols.expand(n, x.shape[1], h, w))
-        return x
 
     @property
     def eval_batch_size(self) -> int:
         """Images per forward pass when evaluating: the setting, else 1000 on CUDA and the
         training batch size elsewhere."""
-        if self.config.eval_batch_size is not None:
-            return self.config.eval_batch_size
-        return 1000 if self._cuda else self.config.batch_size
+        return self.profile.eval_batch_size
 
     @property
     def bf16(self) -> bool:
         """Whether training steps run under bf16 autocast (asked for and native here)."""
-        return self._bf16
-
-    def _autocast(self) -> torch.autocast:
-        return torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self._bf16)
+        return self.profile.bf16
 
     def _failed(self, status: Status, message: str, steps: int, started: float) -> TrainResult:
-        if self._cuda:
-            torch.cuda.empty_cache()
+        self.profile.release_memory()
         return TrainResult(
             status=status,
             state=None,
@@ -352,6 +261,31 @@ class Trainer:
             images_per_second=0.0,
             error=message,
         )
+
+
+class LossWatch:
+    """Watches a training's losses on the device: their sum over the last tenth of the
+    steps (the reported loss) and, every ``check_every`` steps, whether any was NaN or
+    infinite since the last check (raising :class:`_Diverged`)."""
+
+    def __init__(self, n_steps: int, check_every: int, device: torch.device) -> None:
+        self.check_every = check_every
+        self.tail_from = n_steps - max(1, n_steps // 10)
+        self.tail_steps = n_steps - self.tail_from
+        self.tail = torch.zeros((), device=device)
+        self.check = torch.zeros((), device=device)
+
+    def add(self, t: int, loss: torch.Tensor) -> None:
+        self.check += loss
+        if t >= self.tail_from:
+            self.tail += loss
+        if (t + 1) % self.check_every == 0:
+            if not bool(torch.isfinite(self.check)):
+                raise _Diverged(f"loss became NaN or infinite by step {t + 1}", t + 1)
+            self.check.zero_()
+
+    def tail_mean(self) -> float:
+        return float(self.tail) / self.tail_steps
 
 
 class _Diverged(Exception):
@@ -366,14 +300,3 @@ def _schedule(t: int, total: int, warmup: int) -> float:
         return (t + 1) / warmup
     progress = (t - warmup) / max(1, total - warmup)
     return 0.5 * (1.0 + math.cos(math.pi * progress))
-
-
-def _distill(student: torch.Tensor, teacher: torch.Tensor, temperature: float) -> torch.Tensor:
-    """Hinton et al.'s soft-target loss, scaled by T^2 so its gradients match the CE's."""
-    t = temperature
-    return F.kl_div(
-        F.log_softmax(student.float() / t, dim=1),
-        F.log_softmax(teacher.float() / t, dim=1),
-        reduction="batchmean",
-        log_target=True,
-    ) * (t * t)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from evonas.core import Budget, lineage_depths
-from evonas.engine import surrogate_search
+from evonas.testing.surrogate import surrogate_search
 
 
 def test_depth_adds_the_morphisms_along_the_lineage() -> None:

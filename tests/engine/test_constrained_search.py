@@ -4,8 +4,8 @@ by constrained domination; with nothing feasible the run says so through its fro
 from __future__ import annotations
 
 from evonas.core import Budget
-from evonas.engine import surrogate_search
 from evonas.objectives import get_objective
+from evonas.testing.surrogate import surrogate_search
 
 
 def test_a_cheap_constraint_never_trains_an_infeasible_network() -> None:

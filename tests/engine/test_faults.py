@@ -9,10 +9,10 @@ import time
 import pytest
 
 from evonas.core import Budget, Status
-from evonas.engine import surrogate_search
 from evonas.executor import LocalPoolExecutor
 from evonas.objectives import FunctionObjective, get_objective
 from evonas.strategy import list_strategies
+from evonas.testing.surrogate import surrogate_search
 from tests.plugins.hang import (
     HangingTrainer,
     exits,

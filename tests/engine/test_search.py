@@ -11,21 +11,15 @@ import pytest
 
 from evonas.core import Budget, ConfigError, Individual, Observer, SearchState, SpaceLimits
 from evonas.data import synthetic
-from evonas.engine import (
-    ChildFactory,
-    Scorer,
-    Search,
-    SurrogateEvaluator,
-    TrainingEvaluator,
-    surrogate_search,
-)
+from evonas.engine import ChildFactory, Scorer, Search
 from evonas.executor import InProcessExecutor
 from evonas.morphism import MORPHISMS, get_morphism
 from evonas.morphism.preserving import Deepen
 from evonas.objectives import get_objective
 from evonas.space import simple_genome
 from evonas.strategy import get_strategy, list_strategies
-from evonas.trainer import Trainer, TrainSettings
+from evonas.testing.surrogate import SurrogateEvaluator, surrogate_search
+from evonas.trainer import Trainer, TrainingEvaluator, TrainSettings
 
 
 def rows(search: Search) -> list[tuple[int, int | None, str, float]]:

@@ -16,7 +16,7 @@ import pytest
 
 import evonas
 from evonas.core import Budget, Evaluator
-from evonas.engine import Search, surrogate_search
+from evonas.engine import Search
 from evonas.executor import (
     Executor,
     InProcessExecutor,
@@ -26,6 +26,7 @@ from evonas.executor import (
 )
 from evonas.strategy import get_strategy
 from evonas.testing.contracts import ExecutorContract
+from evonas.testing.surrogate import surrogate_search
 from tests.plugins.faulty import KillWorker, broken_factory
 from tests.plugins.tiny import rows, tiny_scenario
 

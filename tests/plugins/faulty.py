@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from evonas.core import Candidate, Evaluator, StateDict, TrainResult
-from evonas.engine import SurrogateEvaluator
 from evonas.space import Genome
+from evonas.testing.surrogate import SurrogateEvaluator
 
 
 @dataclass

@@ -6,9 +6,9 @@ import time
 from dataclasses import dataclass
 
 from evonas.core import Candidate, StateDict, TrainResult
-from evonas.engine import SurrogateEvaluator
 from evonas.objectives import EvalContext
 from evonas.space import Genome
+from evonas.testing.surrogate import SurrogateEvaluator
 
 
 def odd(genome: Genome) -> bool:

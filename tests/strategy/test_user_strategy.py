@@ -7,9 +7,9 @@ from collections.abc import Callable
 import pytest
 
 from evonas.core import Individual, Proposal
-from evonas.engine import surrogate_search
 from evonas.strategy import STRATEGIES, Strategy, StrategyContext, register_strategy
 from evonas.testing.contracts import StrategyContract
+from evonas.testing.surrogate import surrogate_search
 
 
 class Hill(Strategy):

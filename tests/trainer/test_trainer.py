@@ -153,7 +153,7 @@ def test_children_have_their_own_schedule() -> None:
 def test_the_evaluator_calibrates_only_when_the_settings_say_so(enabled: bool) -> None:
     """Calibration is measured to fine-tune worse (benchmarks/calibration.py): off unless
     ``[trainer] calibrate = true``; then the evaluator hands deepen's BN to the trainer."""
-    from evonas.engine.evaluator import TrainingEvaluator
+    from evonas.trainer.evaluator import TrainingEvaluator
 
     t = trainer(epochs=0.1, calibrate=enabled)
     parent = t.train(GENOME, seed=0)
@@ -177,7 +177,7 @@ def test_distillation_only_when_enabled(enabled: bool) -> None:
     """Measured (benchmarks/finetune_schedule.py), distilled approximate children ended worse
     in 17 of 17, so distillation is off by default; with ``[trainer] distill = true`` an
     approximate child gets its parent as teacher, a preserving one never does."""
-    from evonas.engine.evaluator import TrainingEvaluator
+    from evonas.trainer.evaluator import TrainingEvaluator
 
     t = trainer(epochs=0.1, distill=enabled)
     parent = t.train(GENOME, seed=0)
@@ -207,7 +207,7 @@ def test_bf16_autocast_only_where_it_is_native(enabled: bool) -> None:
     t = trainer(bf16=enabled)
     model = t.build(GENOME, None, seed=0)
     x = torch.zeros((2, *DATA.input_shape)).contiguous(memory_format=torch.channels_last)
-    with t._autocast():
+    with t.profile.autocast():
         out = model(x)
     native = native_bf16(torch.device("cpu"))
     assert out.dtype == (torch.bfloat16 if enabled and native else torch.float32)
@@ -235,7 +235,7 @@ def test_precise_bn_averages_the_batches_statistics_and_keeps_the_weights() -> N
     t = trainer(epochs=1.0, precise_bn_batches=0)
     state = t.train(GENOME, seed=0).state
     model = t.build(GENOME, state, seed=0)
-    batches = [t._normalise(DATA.train_x[i : i + 32]) for i in (0, 32, 64)]
+    batches = [t.normalise(DATA.train_x[i : i + 32]) for i in (0, 32, 64)]
     expected = torch.stack(_bn_inputs(t.build(GENOME, state, seed=0), batches)).mean(dim=0)
     weights = {k: v.clone() for k, v in model.state_dict().items() if "running" not in k}
     assert precise_batchnorm(model, iter(batches)) == 3
@@ -270,7 +270,7 @@ def test_precise_bn_gives_back_what_a_fine_tune_left_behind() -> None:
         if isinstance(m, torch.nn.BatchNorm2d):
             m.reset_running_stats()
     blind = t.evaluate(model)
-    batches = [t._normalise(DATA.train_x[i : i + 32]) for i in range(0, 320, 32)]
+    batches = [t.normalise(DATA.train_x[i : i + 32]) for i in range(0, 320, 32)]
     precise_batchnorm(model, iter(batches))
     assert t.evaluate(model) <= result.val_error + 0.05 < blind
 

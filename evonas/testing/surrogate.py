@@ -16,8 +16,8 @@ from evonas.core.config import SpaceLimits
 from evonas.core.evaluator import Evaluator
 from evonas.core.individual import Candidate, Individual, StateDict, Status, TrainResult
 from evonas.core.observer import Observer
-from evonas.engine.children import ChildFactory
-from evonas.engine.scorer import Scorer
+from evonas.core.seeds import Stream, generator
+from evonas.engine.assemble import assemble_search
 from evonas.engine.search import Search
 from evonas.executor.base import InProcessExecutor
 from evonas.morphism.base import MORPHISMS, Morphism
@@ -99,41 +99,33 @@ def surrogate_search(
     history: Sequence[Individual] = (),
     evaluator: Evaluator | None = None,
 ) -> Search:
-    """A search on the surrogate (or the given ``evaluator``) with default parts: the
-    strategy by name, ``initial`` random initial networks (or these genomes), the registered
-    morphisms except those the surrogate cannot see (:data:`RESOLUTION_MORPHISMS`: its error
-    does not depend on resolution, so their children would differ from their parents only by
-    a fresh noise draw), 120 evaluations unless ``budget`` says otherwise."""
+    """A search on the surrogate (or the given ``evaluator``) with default parts, assembled
+    as a scenario's is (:func:`~evonas.engine.assemble.assemble_search`): the strategy by
+    name, ``initial`` initial networks sampled from the run's initial-network stream as a
+    scenario's are (or these genomes), the registered morphisms except those the surrogate
+    cannot see (:data:`RESOLUTION_MORPHISMS`: its error does not depend on resolution, so
+    their children would differ from their parents only by a fresh noise draw), 120
+    evaluations unless ``budget`` says otherwise."""
     ev = evaluator or SurrogateEvaluator(seed=seed)
-    b = budget or Budget(evaluations=120)
     genomes = (
-        initial_genomes(np.random.default_rng(seed), initial)
+        initial_genomes(generator(seed, Stream.INITIAL), initial)
         if isinstance(initial, int)
         else list(initial)
     )
-    scorer = Scorer(
-        [get_objective(o) for o in objectives],
-        ev.input_shape,
-        ev.num_classes,
-        time_limit=b.candidate_seconds,
-    )
-    children = ChildFactory(
-        morphisms=list(morphisms)
-        if morphisms is not None
-        else [MORPHISMS.create(n) for n in MORPHISMS.names() if n not in RESOLUTION_MORPHISMS],
-        initial=genomes,
-        limits=limits or SpaceLimits(),
-        input_shape=ev.input_shape,
-        num_classes=ev.num_classes,
-        check=scorer.cheap_violation,
-    )
-    return Search(
+    if morphisms is None:
+        names = [n for n in MORPHISMS.names() if n not in RESOLUTION_MORPHISMS]
+        morphisms = [MORPHISMS.create(n) for n in names]
+    return assemble_search(
         strategy=get_strategy(strategy),
         executor=InProcessExecutor(ev),
-        children=children,
-        scorer=scorer,
-        budget=b,
+        objectives=[get_objective(o) for o in objectives],
+        morphisms=morphisms,
+        initial=genomes,
+        input_shape=ev.input_shape,
+        num_classes=ev.num_classes,
+        budget=budget or Budget(evaluations=120),
         seed=seed,
+        limits=limits,
         observers=observers,
         history=history,
     )
