@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable, Sequence
 import numpy as np
 
 from evonas.core.config import SpaceLimits
-from evonas.core.individual import Candidate, MorphismRecord, Proposal, StateDict
+from evonas.core.individual import Candidate, Individual, MorphismRecord, Proposal, StateDict
 from evonas.engine.weights import WeightStore
 from evonas.model.builder import count_params
 from evonas.morphism.base import Morphism, NotApplicable
@@ -60,6 +60,41 @@ class ChildFactory:
         self.check = check
         self.genomes: dict[int, Genome] = {}  # every evaluated individual's genome, by id
         self.seen: set[str] = set()  # hashes evaluated or in training: never made again
+        self._ids: set[int] = set()  # ids given out (or recorded): never given again
+        self._next_id = 0
+
+    def reserve(self, candidate: Candidate | None = None) -> int:
+        """A new id for a child about to be trained (or failed); its architecture counts
+        as seen from now on."""
+        if candidate is not None:
+            self.seen.add(candidate.genome.hash)
+        while self._next_id in self._ids:
+            self._next_id += 1
+        self._ids.add(self._next_id)
+        return self._next_id
+
+    def teacher(self, candidate: Candidate) -> tuple[Genome, StateDict] | None:
+        """The parent's (genome, weights) a child that inherited weights may distil from."""
+        if candidate.parent_id is None or candidate.state is None:
+            return None
+        state = self.weights.get(candidate.parent_id)
+        return None if state is None else (self.genomes[candidate.parent_id], state)
+
+    def restore(self, history: Sequence[Individual], asked_again: int | None = None) -> None:
+        """A stopped run's individuals become parents again (their weights are in the run
+        directory); with ``asked_again`` (the step the loop asks again), only the genomes of
+        earlier steps count as seen, and ids go on from that step's first."""
+        for ind in history:
+            self.remember(ind.id, ind.genome, None)
+            if ind.ok:
+                self.weights.mark(ind.id)
+        self._ids = {i.id for i in history}
+        self._next_id = max(self._ids, default=-1) + 1
+        if asked_again is not None:
+            self.seen = {
+                i.genome.hash for i in history if i.step is not None and i.step < asked_again
+            }
+            self._next_id = asked_again
 
     def remember(self, ident: int, genome: Genome, state: StateDict | None) -> None:
         """An evaluated individual; with ``state``, it can be a parent with its weights."""

@@ -17,17 +17,17 @@ told as well, so nothing recorded is lost.
 from __future__ import annotations
 
 import time
-from collections import deque
 from collections.abc import Sequence
 
 from evonas.core.budget import Budget, Progress
-from evonas.core.individual import Candidate, Individual, TrainResult
+from evonas.core.individual import Candidate, Individual
 from evonas.core.observer import Observer
 from evonas.core.pareto import ParetoArchive
 from evonas.core.seeds import Stream, derive_seed
 from evonas.engine.children import ChildFactory
 from evonas.engine.scorer import Scorer
 from evonas.executor.base import Executor, Job
+from evonas.executor.recorded import RecordedOutcomes
 from evonas.strategy.base import Strategy, StrategyContext
 
 EMPTY_ASKS = 100  # asks in a row that give nothing new before the space counts as exhausted
@@ -60,7 +60,6 @@ class Search:
         history: Sequence[Individual] = (),
     ) -> None:
         self.strategy = strategy
-        self.executor = executor
         self.children = children
         self.scorer = scorer
         self.budget = budget
@@ -70,18 +69,22 @@ class Search:
         self.progress = Progress()
         self.individuals: dict[int, Individual] = {}
         self.stop_reason: str | None = None
-        self._pending: dict[int, tuple[Candidate, int]] = {}  # id -> (candidate, step)
-        self._ready: deque[Individual] = deque()  # recorded results of a re-asked step
-        self._instant: deque[tuple[int, BaseException]] = deque()  # failed before training
-        self._batch: list[Individual] = []
-        self._redrive: dict[str, Individual] | None = None
-        self._next_id = 0
-        self._used_ids: set[int] = set()
+        self.outcomes = RecordedOutcomes(executor)  # every outcome comes back through it
+        self._batch: list[Individual] = []  # a generation's individuals, told together
         strategy.setup(
             StrategyContext(scorer.infos, dict(children.morphisms), children.initial, seed)
         )
         self._started = time.perf_counter()
         self._restore(list(history))
+
+    @property
+    def executor(self) -> Executor:
+        """Where candidates train (the loop waits on it through :attr:`outcomes`)."""
+        return self.outcomes.executor
+
+    @executor.setter
+    def executor(self, executor: Executor) -> None:
+        self.outcomes.executor = executor
 
     # --- the loop -----------------------------------------------------------------------
     def run(self) -> ParetoArchive:
@@ -90,21 +93,20 @@ class Search:
             while self.stop_reason is None:
                 self.next()
         finally:
-            self.executor.close()
+            self.outcomes.close()
         for o in self.observers:
             o.on_stop(self, self.stop_reason)
         return self.archive
 
     def next(self) -> None:
-        """One step: fill the free slots, then take one result (or stop). When the
+        """One step: fill the free slots, then take one outcome (or stop). When the
         wall-clock budget is spent, work in flight is abandoned (a resume redoes it), so a
         run ends within one candidate's time limit of its budget."""
         self._fill()
-        if self.budget.time_up(self._tick()) or (not self._pending and not self._ready):
+        if self.budget.time_up(self._tick()) or not self.outcomes.pending:
             self.stop_reason = self.stop_reason or self.budget.reason(self.progress)
             return
-        individual = self._ready.popleft() if self._ready else self._collect()
-        self._deliver(individual)
+        self._deliver(self._collect())
 
     def _fill(self) -> None:
         empty = 0
@@ -117,7 +119,7 @@ class Search:
                 continue
             empty += 1
             if empty >= EMPTY_ASKS:
-                if not self._pending and not self._ready:
+                if not self.outcomes.pending:
                     self.stop_reason = (
                         f"search space exhausted: {EMPTY_ASKS} asks in a row gave no new child "
                         f"within the limits, even with up to {extra} extra morphisms per child "
@@ -136,29 +138,26 @@ class Search:
                 scored.append(c)
             except (Exception, SystemExit) as exc:  # fails this candidate, not the run
                 failed.append((c, exc))
-        # every value measured now (also by the factory's constraint check) goes on record
         for genome_hash, values in self.scorer.drain_fresh().items():
             for o in self.observers:
                 o.on_cheap(genome_hash, values)
         accepted = self.strategy.accept(scored)
-        for child in accepted:
-            if self.budget.may_submit(self.progress, len(self._pending)):
-                self._submit(child)
-        for child, error in failed:
-            if self.budget.may_submit(self.progress, len(self._pending)):
+        for child, error in [(c, None) for c in accepted] + failed:
+            if self.budget.may_submit(self.progress, self.outcomes.pending):
                 self._submit(child, failure=error)
-        self._release_redrive()
+        for ind in self.outcomes.release() if self.outcomes.recorded is not None else ():
+            self.children.seen.add(ind.genome.hash)
         return bool(accepted or failed)
 
     def _may_ask(self) -> bool:
-        if not self.budget.may_submit(self._tick(), len(self._pending)):
+        if not self.budget.may_submit(self._tick(), self.outcomes.pending):
             return False
         if self.strategy.asynchronous:
-            return len(self._pending) + len(self._ready) < self.executor.slots
-        return not self._pending and not self._ready and not self._batch
+            return self.outcomes.pending < self.outcomes.slots
+        return not self.outcomes.pending and not self._batch
 
     def _free(self) -> int:
-        return max(1, self.executor.slots - len(self._pending) - len(self._ready))
+        return max(1, self.outcomes.slots - self.outcomes.pending)
 
     def _tick(self) -> Progress:
         self.progress.seconds = time.perf_counter() - self._started
@@ -167,46 +166,34 @@ class Search:
     # --- children and jobs --------------------------------------------------------------
     def _submit(self, candidate: Candidate, failure: BaseException | None = None) -> None:
         """Starts training a candidate; one that ``failure`` already ended (its cheap
-        objectives failed) is recorded as failed without training."""
-        step = self.strategy.step
+        objectives failed) is recorded as failed without training; one a resumed run
+        recorded in the step it asks again takes its recorded result."""
         self.children.seen.add(candidate.genome.hash)
-        recorded = (self._redrive or {}).pop(candidate.genome.hash, None)
-        if recorded is not None:  # asked again after a resume: the recorded result stands
-            self._ready.append(recorded)
+        if self.outcomes.answer_from_record(candidate):
             return
-        ident = self._new_id()
-        if failure is not None:
-            self._pending[ident] = (candidate, step)
-            self._instant.append((ident, failure))
-            return
+        ident = self.children.reserve(candidate)
         seed = derive_seed(self.seed, Stream.TRAINING, ident)
-        teacher = None
-        if candidate.parent_id is not None and candidate.state is not None:
-            parent_state = self.children.weights.get(candidate.parent_id)
-            if parent_state is not None:
-                teacher = (self.children.genomes[candidate.parent_id], parent_state)
-        self._pending[ident] = (candidate, step)
-        for o in self.observers:
-            o.on_submit(self, ident, candidate)
-        limit = self.budget.candidate_seconds
-        self.executor.submit(Job(ident, candidate, seed, teacher, limit))
-
-    def _new_id(self) -> int:
-        while self._next_id in self._used_ids:
-            self._next_id += 1
-        self._used_ids.add(self._next_id)
-        return self._next_id
+        job = Job(
+            ident,
+            candidate,
+            seed,
+            self.children.teacher(candidate),
+            self.budget.candidate_seconds,
+            step=self.strategy.step,
+            failure=failure,
+        )
+        if failure is None:
+            for o in self.observers:
+                o.on_submit(self, ident, candidate)
+        self.outcomes.submit(job)
 
     def _collect(self) -> Individual:
-        """Waits for a training job; scores and records it."""
-        outcome: TrainResult | BaseException
-        if self._instant:
-            ident, outcome = self._instant.popleft()
-        else:
-            job, outcome = self.executor.wait()
-            ident = job.ident
-        candidate, step = self._pending.pop(ident)
-        individual = self.scorer.individual(ident, candidate, outcome, step)
+        """Waits for an outcome; scores and records a new one (a recorded one is already)."""
+        job, outcome = self.outcomes.wait()
+        if isinstance(outcome, Individual):
+            return outcome
+        assert job is not None
+        individual = self.scorer.individual(job.ident, job.candidate, outcome, job.step)
         state = outcome.state if individual.ok and not isinstance(outcome, BaseException) else None
         self.children.remember(individual.id, individual.genome, state)
         self._count(individual)
@@ -220,7 +207,7 @@ class Search:
             self.strategy.tell([individual])
             return
         self._batch.append(individual)
-        if not self._pending and not self._ready:
+        if not self.outcomes.pending:
             self.strategy.tell(sorted(self._batch, key=lambda i: i.id))
             self._batch = []
 
@@ -234,33 +221,22 @@ class Search:
 
     # --- resume -------------------------------------------------------------------------
     def _restore(self, history: list[Individual]) -> None:
-        """Rebuilds the totals, the archive, the parents and the strategy from a history."""
+        """Rebuilds the totals, the archive, the parents and the strategy from a history;
+        a last step that may be partly recorded is asked again (its recorded individuals
+        answer the children that come out the same)."""
         if not history:
             return
         for ind in history:
-            self.children.remember(ind.id, ind.genome, None)
-            if ind.ok:
-                self.children.weights.mark(ind.id)  # its weights are in the run directory
             self._count(ind)
-        self._used_ids = {i.id for i in history}
-        self._next_id = max(self._used_ids) + 1
         self._started = time.perf_counter() - history[-1].train.elapsed
         self._tick()
         last = max((i.step for i in history if i.step is not None), default=None)
         prior = [i for i in history if i.step is not None and last is not None and i.step < last]
         batch = [i for i in history if i.step == last]
         if last is None or len(prior) != last or len(prior) + len(batch) != len(history):
+            self.children.restore(history)
             self.strategy.restore(history)  # no step to ask again: continue from here
             return
+        self.children.restore(history, asked_again=last)
         self.strategy.restore(prior)
-        self.children.seen = {i.genome.hash for i in prior}
-        self._redrive = {i.genome.hash: i for i in batch}
-        self._next_id = last
-
-    def _release_redrive(self) -> None:
-        """After the re-asked step: recorded results no child matched are told as well."""
-        if self._redrive is not None:
-            for ind in sorted(self._redrive.values(), key=lambda i: i.id):
-                self.children.seen.add(ind.genome.hash)
-                self._ready.append(ind)
-            self._redrive = None
+        self.outcomes.recorded = {i.genome.hash: i for i in batch}

@@ -45,6 +45,10 @@ class Job:
     seed: int  # training seed (derived from the run seed and the id)
     teacher: tuple[Genome, StateDict] | None  # the parent, for distillation
     time_limit: float | None = None  # seconds; past it the job ends as a CandidateTimeout
+    step: int = 0  # the strategy's step the candidate was proposed at
+    # set when the candidate failed before training (its cheap objectives): it is never
+    # trained, and this comes back as its outcome
+    failure: BaseException | None = None
 
 
 Outcome = TrainResult | BaseException

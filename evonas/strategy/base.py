@@ -21,16 +21,23 @@ from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import groupby
+from typing import Any
 
 import numpy as np
 
 from evonas.core.individual import Candidate, Individual, Proposal
 from evonas.core.pareto import ObjectiveInfo
-from evonas.core.registry import Registry
+from evonas.core.registry import Registry, RegistryError
 from evonas.core.seeds import Stream, generator
 from evonas.morphism.base import Morphism
 from evonas.space.genome import Genome
-from evonas.strategy.density import inverse_density_weights
+from evonas.strategy.steps import (
+    Acceptance,
+    ParentChooser,
+    Survival,
+    get_acceptance,
+    get_parent_chooser,
+)
 
 
 @dataclass
@@ -98,8 +105,13 @@ class Strategy(ABC):
 
     def restore(self, history: Sequence[Individual]) -> None:
         """Sets the state this strategy would have after being told ``history`` (the
-        recorded individuals, in the order they were recorded). The default tells them as
-        the loop did: one at a time (asynchronous) or in batches by step (generational)."""
+        recorded individuals, in the order they were recorded): by :meth:`rebuild` where the
+        strategy can, else by telling them as the loop did, one at a time (asynchronous) or
+        in batches by step (generational)."""
+        if self.rebuild(history):
+            self._told = len(history)
+            self._rng = None
+            return
         if self.asynchronous:
             for ind in history:
                 self.tell([ind])
@@ -119,6 +131,11 @@ class Strategy(ABC):
     @abstractmethod
     def advance(self, individuals: list[Individual]) -> None:
         """Updates the state with evaluated individuals (no random choices here)."""
+
+    def rebuild(self, history: Sequence[Individual]) -> bool:
+        """Sets the state from the whole ``history`` at once and says so; False (the
+        default): :meth:`restore` replays it instead."""
+        return False
 
     # --- helpers for subclasses ---------------------------------------------------------
     def new_seed(self) -> int:
@@ -150,52 +167,10 @@ class Strategy(ABC):
                 return tuple(str(n) for n in rng.choice(names, size=count))
         return ()
 
-    def cheap_points(self, objective_values: Sequence[dict[str, float]]) -> np.ndarray:
-        """Normalised cheap objectives, one row per dict of values (all objectives when
-        none is cheap, e.g. error alone)."""
-        cheap = self.context.cheap or self.context.objectives
-        return np.array(
-            [[o.normalised(v[o.name]) for o in cheap] for v in objective_values], dtype=float
-        ).reshape(len(objective_values), len(cheap))
-
-    def select_sparse(
-        self, candidates: list[Candidate], population: Sequence[Individual], n: int
-    ) -> list[Candidate]:
-        """``n`` of ``candidates`` drawn without replacement with probability inversely
-        proportional to the population's kernel density at their cheap objectives
-        (LEMONADE's acceptance: children in sparse regions are trained first); uniformly
-        when no objective is cheap (nothing is known of a child before training). In the
-        candidates' order."""
-        if not population or len(candidates) <= n:
-            return candidates
-        if not self.context.cheap:
-            picked = self.rng.choice(len(candidates), size=n, replace=False)
-        else:
-            weights = inverse_density_weights(
-                self.cheap_points([p.objectives for p in population]),
-                self.cheap_points([c.cheap for c in candidates]),
-            )
-            picked = self.rng.choice(len(candidates), size=n, replace=False, p=weights)
-        return [candidates[int(i)] for i in sorted(picked)]
-
-    @staticmethod
-    def check_morphisms_per_child(value: float) -> float:
-        """``value`` as a strategy's ``morphisms_per_child`` (a mean count, >= 1)."""
-        if value < 1:
-            raise ValueError(f"morphisms_per_child must be >= 1 (a mean count), got {value}")
-        return value
-
     def random_morphism(self, genome: Genome, p_approximate: float) -> str | None:
         """One morphism applicable to ``genome`` (see :meth:`random_morphisms`)."""
         names = self.random_morphisms(genome, p_approximate)
         return names[0] if names else None
-
-
-def check_candidates(value: int) -> int:
-    """``value`` as a strategy's ``candidates`` (children made per child trained, >= 1)."""
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(f"candidates must be an integer >= 1, got {value!r}")
-    return value
 
 
 STRATEGIES: Registry[Strategy] = Registry("strategy", Strategy)
@@ -203,3 +178,101 @@ STRATEGIES: Registry[Strategy] = Registry("strategy", Strategy)
 
 register_strategy = STRATEGIES.register
 get_strategy = STRATEGIES.create
+
+
+def _step(registry_get: Any, label: str, ref: Any) -> Any:
+    try:
+        return registry_get(ref)
+    except (RegistryError, TypeError, ValueError) as exc:
+        raise ValueError(f"{label} {ref!r}: {exc}") from None
+
+
+class Evolution(Strategy):
+    """An evolutionary strategy composed of named steps (:mod:`evonas.strategy.steps`):
+    each child's parent is drawn by ``parent`` (``fallback`` where it says nothing) and
+    changed by random morphisms; ``candidates`` children are made per child trained and
+    ``acceptance`` chooses which are trained; ``survival`` keeps the population. LEMONADE,
+    aging evolution and NSGA-II are compositions of these.
+
+    Args:
+        parent, fallback: parent choosers (registered names, objects); ``parent_key`` is
+            the option's name in messages (NSGA-II calls it ``mating``).
+        acceptance: which children made are trained (a name or an object).
+        survival: who stays in the population.
+        candidates: children made per child trained (>= 1).
+        p_approximate: probability that a child is made with approximate morphisms.
+        morphisms_per_child: mean number of morphisms a child is made with (geometric, >= 1).
+    """
+
+    def __init__(
+        self,
+        *,
+        parent: ParentChooser | str,
+        fallback: ParentChooser | str,
+        acceptance: Acceptance | str,
+        survival: Survival,
+        candidates: int = 1,
+        p_approximate: float = 0.3,
+        morphisms_per_child: float = 1.0,
+        parent_key: str = "parent",
+    ) -> None:
+        label = self.name or type(self).__name__
+        if isinstance(candidates, bool) or not isinstance(candidates, int) or candidates < 1:
+            raise ValueError(f"{label} candidates must be an integer >= 1, got {candidates!r}")
+        if not 0 <= p_approximate <= 1:
+            raise ValueError(f"{label} p_approximate must lie in [0, 1], got {p_approximate}")
+        if morphisms_per_child < 1:
+            raise ValueError(
+                f"{label} morphisms_per_child must be >= 1 (a mean count), "
+                f"got {morphisms_per_child}"
+            )
+        self.parent = _step(get_parent_chooser, f"{label} {parent_key}", parent)
+        self.fallback = _step(get_parent_chooser, f"{label} fallback", fallback)
+        self.acceptance = _step(get_acceptance, f"{label} acceptance", acceptance)
+        self.survival = survival
+        self.candidates = candidates
+        self.p_approximate = p_approximate
+        self.morphisms_per_child = morphisms_per_child
+        self.population: list[Individual] = []
+        self._wanted = 1
+
+    def trained_per_ask(self, n: int) -> int:
+        """Children trained per ask, given ``n`` free workers (default: one per worker)."""
+        return max(1, n)
+
+    def made_per_ask(self, trained: int) -> int:
+        """Children made per ask to train ``trained`` of them."""
+        return trained * self.candidates
+
+    def propose(self, n: int) -> list[Proposal]:
+        if not self.population:  # everything failed so far: start again
+            return self.restart()
+        self._wanted = self.trained_per_ask(n)
+        draw = self.parent.prepare(self.population, self.context)
+        if draw is None:
+            draw = self.fallback.prepare(self.population, self.context)
+        rng = self.rng
+        out = []
+        for _ in range(self.made_per_ask(self._wanted)):
+            parent = draw(rng)
+            names = self.random_morphisms(
+                parent.genome, self.p_approximate, self.morphisms_per_child
+            )
+            if names:
+                out.append(Proposal(parent.id, None, names, self.new_seed()))
+        return out
+
+    def select(self, candidates: list[Candidate]) -> list[Candidate]:
+        return self.acceptance.choose(
+            candidates, self.population, self._wanted, self.rng, self.context
+        )
+
+    def advance(self, individuals: list[Individual]) -> None:
+        self.population = self.survival.survive(self.population, individuals, self.context)
+
+    def rebuild(self, history: Sequence[Individual]) -> bool:
+        population = self.survival.restore(history, self.context)
+        if population is None:
+            return False
+        self.population = population
+        return True

@@ -32,8 +32,11 @@ def kde_density(points: np.ndarray, at: np.ndarray, min_bandwidth: float = 0.02)
 
 
 def inverse_density_weights(points: np.ndarray, at: np.ndarray) -> np.ndarray:
-    """Sampling probabilities proportional to 1 / density, computed in the log domain."""
+    """Sampling probabilities proportional to 1 / density, computed in the log domain, and
+    floored at the smallest positive float: a point sitting on a dense cluster far from the
+    sparsest one would underflow to exactly 0, and a draw of n without replacement needs n
+    non-zero probabilities (where nothing underflows the floor changes no value)."""
     log_weights = -kde_log_density(points, at)
     log_weights -= log_weights.max()
-    weights = np.exp(log_weights)
+    weights = np.maximum(np.exp(log_weights), np.finfo(float).tiny)
     return weights / weights.sum()

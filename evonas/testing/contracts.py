@@ -14,6 +14,7 @@ The built-ins run the same suites with fixtures generated from the registries.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import math
 from collections.abc import Callable
@@ -22,15 +23,17 @@ import numpy as np
 import pytest
 
 from evonas.core.evaluator import Evaluator
-from evonas.core.individual import Candidate, Status, TrainResult
+from evonas.core.individual import Candidate, Individual, Status, TrainResult
 from evonas.executor.base import Executor, Job
 from evonas.model.builder import count_params
 from evonas.morphism.base import Morphism
 from evonas.objectives.base import EvalContext, Objective
 from evonas.space.sampler import random_genome, simple_genome
-from evonas.strategy.base import Strategy
+from evonas.strategy.base import Strategy, StrategyContext
+from evonas.strategy.random_search import RandomSearch
+from evonas.strategy.steps import Acceptance, ParentChooser
 from evonas.testing import check_morphism
-from evonas.testing.driver import drive
+from evonas.testing.driver import context, drive
 from evonas.testing.surrogate import SurrogateEvaluator
 
 __all__ = ["ExecutorContract", "MorphismContract", "ObjectiveContract", "StrategyContract"]
@@ -206,3 +209,105 @@ class RaisingEvaluator(SurrogateEvaluator):
         if seed % 2:
             raise RuntimeError(f"failed on purpose (seed {seed})")
         return super().evaluate(candidate, seed, None)
+
+
+def _pool(seed: int) -> tuple[StrategyContext, list[Individual]]:
+    """A strategy context and the successful individuals of a short random search."""
+    history = drive(RandomSearch(max_morphisms=4), seed, 12).history
+    return context(seed), [i for i in history if i.ok]
+
+
+class ParentChooserContract:
+    """Override ``make_chooser``: a zero-argument callable returning a fresh chooser."""
+
+    @pytest.fixture
+    def make_chooser(self) -> Callable[[], ParentChooser]:
+        raise NotImplementedError("override the 'make_chooser' fixture")
+
+    @pytest.mark.parametrize("seed", range(3))
+    def test_draws_members_of_the_pool(
+        self, make_chooser: Callable[[], ParentChooser], seed: int
+    ) -> None:
+        ctx, pool = _pool(seed)
+        draw = make_chooser().prepare(pool, ctx)
+        if draw is None:
+            pytest.skip("the chooser says nothing of this pool")
+        rng = np.random.default_rng(seed)
+        ids = {i.id for i in pool}
+        assert all(draw(rng).id in ids for _ in range(50))
+
+    def test_same_generator_same_parents_other_generator_others(
+        self, make_chooser: Callable[[], ParentChooser]
+    ) -> None:
+        ctx, pool = _pool(0)
+        draw = make_chooser().prepare(pool, ctx)
+        again = make_chooser().prepare(pool, ctx)
+        if draw is None or again is None:
+            pytest.skip("the chooser says nothing of this pool")
+
+        def parents(d: Callable[[np.random.Generator], Individual], seed: int) -> list[int]:
+            rng = np.random.default_rng(seed)
+            return [d(rng).id for _ in range(40)]
+
+        assert parents(draw, 1) == parents(again, 1)
+        if len({i.id for i in pool}) > 2:
+            assert parents(draw, 1) != parents(draw, 2)
+
+    def test_a_single_member_is_the_parent(
+        self, make_chooser: Callable[[], ParentChooser]
+    ) -> None:
+        ctx, pool = _pool(1)
+        draw = make_chooser().prepare(pool[:1], ctx)
+        if draw is not None:
+            assert draw(np.random.default_rng(0)).id == pool[0].id
+
+
+class AcceptanceContract:
+    """Override ``make_acceptance``: a zero-argument callable returning a fresh step."""
+
+    @pytest.fixture
+    def make_acceptance(self) -> Callable[[], Acceptance]:
+        raise NotImplementedError("override the 'make_acceptance' fixture")
+
+    @pytest.mark.parametrize("n", [1, 3])
+    def test_accepts_at_most_n_in_order(
+        self, make_acceptance: Callable[[], Acceptance], n: int
+    ) -> None:
+        ctx, pool = _pool(2)
+        candidates = _candidates(pool)
+        chosen = make_acceptance().choose(candidates, pool, n, np.random.default_rng(0), ctx)
+        assert chosen, "nothing accepted"
+        index = [candidates.index(c) for c in chosen]
+        assert index == sorted(set(index))  # a subsequence, in order, no repeats
+        few = candidates[:n]
+        assert make_acceptance().choose(few, pool, n, np.random.default_rng(0), ctx) == few
+
+    def test_same_generator_same_children(
+        self, make_acceptance: Callable[[], Acceptance]
+    ) -> None:
+        ctx, pool = _pool(0)
+        candidates = _candidates(pool)
+        a = make_acceptance().choose(candidates, pool, 2, np.random.default_rng(5), ctx)
+        b = make_acceptance().choose(candidates, pool, 2, np.random.default_rng(5), ctx)
+        assert a == b
+
+    def test_children_far_apart_in_cheap_values_never_raise(
+        self, make_acceptance: Callable[[], Acceptance]
+    ) -> None:
+        """A cheap objective with two values (binary) puts some children on a dense
+        cluster and others nowhere near it: inverse densities underflow to 0 there."""
+        ctx, pool = _pool(0)
+        binary = [dataclasses.replace(i, objectives={**i.objectives, "params": 1e3}) for i in pool]
+        candidates = [
+            dataclasses.replace(c, cheap={"params": 1e3 if k % 4 else 1e8})
+            for k, c in enumerate(_candidates(pool) * 3)
+        ]
+        chosen = make_acceptance().choose(candidates, binary, 6, np.random.default_rng(0), ctx)
+        assert 1 <= len(chosen) <= len(candidates)
+
+
+def _candidates(pool: list[Individual]) -> list[Candidate]:
+    return [
+        Candidate(i.genome, i.id, (), None, False, {"params": i.objectives["params"]})
+        for i in pool
+    ]
