@@ -164,24 +164,44 @@ network ends in global average pooling and a linear classifier."""
 
 
 def cmd_show(args: argparse.Namespace) -> int:
-    from evonas.core.units import format_quantity
     from evonas.record import load_run
 
     run = load_run(args.run_dir)
     history = run.history()
-    by_id = {i.id: i for i in history}
     front = run.pareto_front()
     on_front = {i.id for i in front}
     first = run.objectives[0]
     rest = sorted((i for i in history if i.id not in on_front), key=lambda i: _sort_key(i, first))
     rows = sorted(front, key=lambda i: _sort_key(i, first)) + (rest if args.all else [])
+    title = "all evaluated networks, the front first" if args.all else "Pareto front"
+    print(
+        f"{title} of {run.dir} ({len(rows)} rows, by {first.name}; lower is better for "
+        + ", ".join(o.name for o in run.objectives if o.direction == "min")
+        + ")"
+    )
+    if front and all(i.violation > 0 for i in front):
+        print("no network meets the constraints: the front shows the least violating ones")
+    _print_table(_show_table(run, rows, on_front, {i.id: i for i in history}))
+    if args.id is not None:
+        print()
+        print(run.individual(args.id).genome.summary())
+    return 0
+
+
+def _show_table(
+    run: Any, rows: list[Individual], on_front: set[int], by_id: dict[int, Individual]
+) -> list[list[str]]:
+    """``show``'s header and one row per network: id (a trailing space off the front),
+    objectives with units, params where no objective is, violation under constraints,
+    lineage and network."""
+    from evonas.core.units import format_quantity
+
     names = [o.name for o in run.objectives]
     units = {o.name: o.unit for o in run.objectives}
     extra = [] if "params" in names else ["params"]
     constrained = any(o.constrained for o in run.objectives)
-    header = ["id", *names, *extra, *(["violation"] if constrained else [])]
-    header += ["lineage", "network"]
-    table = []
+    header = ["id", *names, *extra, *(["violation"] if constrained else []), "lineage", "network"]
+    table = [header]
     for ind in rows:
         table.append(
             [
@@ -193,23 +213,16 @@ def cmd_show(args: argparse.Namespace) -> int:
                 ind.genome.short_summary() + ("" if ind.ok else f"  [{ind.status}]"),
             ]
         )
-    widths = [max(len(r[i]) for r in [header, *table]) for i in range(len(header))]
-    title = "all evaluated networks, the front first" if args.all else "Pareto front"
-    print(
-        f"{title} of {run.dir} ({len(table)} rows, by {first.name}; lower is better for "
-        + ", ".join(o.name for o in run.objectives if o.direction == "min")
-        + ")"
-    )
-    if front and all(i.violation > 0 for i in front):
-        print("no network meets the constraints: the front shows the least violating ones")
+    return table
+
+
+def _print_table(table: list[list[str]]) -> None:
+    """Columns padded to their widest cell; cut to a terminal's width with ``~``."""
+    widths = [max(len(r[i]) for r in table) for i in range(len(table[0]))]
     limit = shutil.get_terminal_size((200, 20)).columns if sys.stdout.isatty() else None
-    for r in [header, *table]:
+    for r in table:
         line = "  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip()
         print(line[: limit - 1] + "~" if limit and len(line) > limit else line)
-    if args.id is not None:
-        print()
-        print(run.individual(args.id).genome.summary())
-    return 0
 
 
 def _sort_key(ind: Individual, first: Any) -> tuple[float, int]:
@@ -256,12 +269,6 @@ def _params(run: Any, ind: Individual) -> int:
     from evonas.model import count_params
 
     return count_params(ind.genome, run.input_shape, run.num_classes)
-
-
-def _fmt(v: float) -> str:
-    if not math.isfinite(v):
-        return "nan"
-    return f"{v:.4f}" if abs(v) < 10 else f"{v:.4g}"
 
 
 def cmd_plot(args: argparse.Namespace) -> int:

@@ -37,7 +37,7 @@ class SpaceLimits:
             f"must be >= 1, got {self.max_params}",
         )
 
-    def violation(self, nodes: int, widest: int, params: int | None) -> str | None:
+    def problem(self, nodes: int, widest: int, params: int | None) -> str | None:
         """Which limit a network with these sizes exceeds, in words; None when it fits.
         ``params`` may be None when no parameter limit is set (it is costly to count)."""
         if nodes > self.max_nodes:

@@ -13,13 +13,14 @@ import math
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field, fields
 from enum import StrEnum
-from typing import Any
-
-import torch
+from typing import TYPE_CHECKING, Any
 
 from evonas.space.genome import Genome
 
-StateDict = dict[str, torch.Tensor]
+if TYPE_CHECKING:
+    import torch
+
+StateDict = dict[str, "torch.Tensor"]
 """A network's weights and buffers, by parameter name (``GenomeNet.state_dict()``)."""
 
 Site = tuple[str, ...]
@@ -194,11 +195,6 @@ def lineage_depths(individuals: Iterable[Individual]) -> dict[int, int]:
         before = depth.get(ind.parent_id, 0) if ind.parent_id is not None else 0
         depth[ind.id] = before + len(ind.morphisms)
     return depth
-
-
-def _violation(value: object) -> float:
-    """A recorded violation (null: not a number, so infinitely infeasible)."""
-    return math.inf if value is None else float(value)  # type: ignore[arg-type]
 
 
 def _json_float(v: float) -> float | None:

@@ -64,7 +64,7 @@ def assemble_search(
         num_classes=num_classes,
         inheritance=inheritance,
         weights=WeightStore(weights),
-        check=scorer.cheap_violation,
+        check=scorer.cheap_problem,
     )
     return Search(
         strategy=strategy,

@@ -142,7 +142,7 @@ class ChildFactory:
                 records.append(child.record)
                 approximate |= not self.morphisms[name].preserving
             fresh = (records or not proposal.morphisms) and genome.hash not in exclude
-            problem = self.violation(genome) if fresh else None
+            problem = self.problem(genome) if fresh else None
             if fresh and problem is None:
                 return Candidate(genome, proposal.parent_id, tuple(records), state, approximate)
             if tries >= extra:
@@ -156,14 +156,14 @@ class ChildFactory:
                 return None
             names = [str(rng.choice(applicable))]
 
-    def violation(self, genome: Genome) -> str | None:
+    def problem(self, genome: Genome) -> str | None:
         """Which space limit ``genome`` exceeds, in words; None when it fits."""
         params = (
             count_params(genome, self.input_shape, self.num_classes)
             if self.limits.max_params is not None
             else None
         )
-        problem = self.limits.violation(len(genome), max(genome.channels.values()), params)
+        problem = self.limits.problem(len(genome), max(genome.channels.values()), params)
         halvings = genome.num_stages - 1
         height, width = self.input_shape[1:]
         if problem is None and min(height, width) >> halvings < 1:

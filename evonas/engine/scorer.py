@@ -82,7 +82,7 @@ class Scorer:
         fresh, self.fresh = self.fresh, {}
         return fresh
 
-    def cheap_violation(self, genome: Genome) -> str | None:
+    def cheap_problem(self, genome: Genome) -> str | None:
         """Which hard constraint on a cheap objective ``genome`` breaks, in words (None:
         none, or its cheap objectives fail: that failure is the candidate's, later)."""
         if not self.cheap_constrained:

@@ -117,7 +117,7 @@ def _parts(s: Scenario) -> Parts:
     )
     for i, genome in enumerate(initial):
         widest = max(genome.channels.values())
-        problem = s.space.limits.violation(len(genome), widest, None)
+        problem = s.space.limits.problem(len(genome), widest, None)
         if problem is not None:
             raise ScenarioError(
                 f"space: initial network {i} ({genome.short_summary()}) has {problem}"
@@ -166,7 +166,7 @@ def check_initial_sizes(
                 "lower space.initial_channels"
             )
     scorer = Scorer(parts.objectives, data.input_shape, data.num_classes)
-    problems = [scorer.cheap_violation(g) for g in parts.initial]
+    problems = [scorer.cheap_problem(g) for g in parts.initial]
     if problems and all(p is not None for p in problems):
         details = "; ".join(
             f"network {i} ({g.short_summary()}): {p}"

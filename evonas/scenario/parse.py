@@ -9,11 +9,12 @@ import os
 import tomllib
 import types
 import typing
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from evonas.core.config import ConfigError
-from evonas.scenario.schema import ObjectiveConfig, Scenario, ScenarioError
+from evonas.scenario.schema import Scenario, ScenarioError
 
 
 def load_scenario(
@@ -110,58 +111,83 @@ def _build(cls: type, data: Any, where: str) -> Any:
 
 
 def _convert(hint: Any, value: Any, key: str) -> Any:
+    """``value`` as the setting type ``hint``, or a :class:`ScenarioError` naming ``key``."""
     origin = typing.get_origin(hint)
-    args = typing.get_args(hint)
     if origin in (types.UnionType, typing.Union):
-        if value is None and type(None) in args:
-            return None
-        inner = [a for a in args if a is not type(None)]
-        errors = []
-        for option in inner:  # the first type the value converts to
-            try:
-                return _convert(option, value, key)
-            except ScenarioError as exc:
-                errors.append(exc)
-        raise errors[0]
+        return _convert_union(typing.get_args(hint), value, key)
     if dataclasses.is_dataclass(hint):
         return _build(typing.cast(type, hint), value, key)
     if hint is Any:
         return value
-    if hint is bool:
-        if not isinstance(value, bool):
-            raise ScenarioError(f"{key}: expected true or false, got {_kind(value)}")
-        return value
-    if hint is int:
-        if isinstance(value, bool) or not isinstance(value, int):
-            if isinstance(value, float) and value.is_integer():
-                return int(value)
-            raise ScenarioError(f"{key}: expected an integer, got {_kind(value)}")
-        return value
-    if hint is float:
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise ScenarioError(f"{key}: expected a number, got {_kind(value)}")
-        return float(value)
-    if hint is str:
-        if not isinstance(value, str):
-            raise ScenarioError(f"{key}: expected a string, got {_kind(value)}")
-        return value
+    if hint in _SCALARS:
+        return _SCALARS[hint](value, key)
     if origin is tuple:
-        if not isinstance(value, (list, tuple)):
-            raise ScenarioError(f"{key}: expected a list, got {_kind(value)}")
-        if len(args) == 2 and args[1] is Ellipsis:
-            if args[0] is ObjectiveConfig:
-                return tuple(_build(ObjectiveConfig, v, f"{key}[{i}]") for i, v in enumerate(value))
-            return tuple(_convert(args[0], v, f"{key}[{i}]") for i, v in enumerate(value))
-        if len(value) != len(args):
-            raise ScenarioError(f"{key}: expected a list of {len(args)} values, got {len(value)}")
-        return tuple(
-            _convert(a, v, f"{key}[{i}]") for i, (a, v) in enumerate(zip(args, value, strict=True))
-        )
+        return _convert_tuple(typing.get_args(hint), value, key)
     if origin is dict:
         if not isinstance(value, dict):
             raise ScenarioError(f"{key}: expected a table, got {_kind(value)}")
         return dict(value)
     raise ScenarioError(f"{key}: unsupported setting type {hint!r}")  # a schema bug
+
+
+def _convert_union(args: tuple[Any, ...], value: Any, key: str) -> Any:
+    """The first of ``args`` the value converts to (None where the union allows it)."""
+    if value is None and type(None) in args:
+        return None
+    errors = []
+    for option in (a for a in args if a is not type(None)):
+        try:
+            return _convert(option, value, key)
+        except ScenarioError as exc:
+            errors.append(exc)
+    raise errors[0]
+
+
+def _convert_tuple(args: tuple[Any, ...], value: Any, key: str) -> tuple[Any, ...]:
+    """A list as ``tuple[T, ...]`` (any length) or ``tuple[A, B]`` (exactly that many)."""
+    if not isinstance(value, (list, tuple)):
+        raise ScenarioError(f"{key}: expected a list, got {_kind(value)}")
+    if len(args) == 2 and args[1] is Ellipsis:
+        args = (args[0],) * len(value)
+    elif len(value) != len(args):
+        raise ScenarioError(f"{key}: expected a list of {len(args)} values, got {len(value)}")
+    return tuple(
+        _convert(a, v, f"{key}[{i}]") for i, (a, v) in enumerate(zip(args, value, strict=True))
+    )
+
+
+def _to_bool(value: Any, key: str) -> bool:
+    if not isinstance(value, bool):
+        raise ScenarioError(f"{key}: expected true or false, got {_kind(value)}")
+    return value
+
+
+def _to_int(value: Any, key: str) -> int:
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise ScenarioError(f"{key}: expected an integer, got {_kind(value)}")
+    return value
+
+
+def _to_float(value: Any, key: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ScenarioError(f"{key}: expected a number, got {_kind(value)}")
+    return float(value)
+
+
+def _to_str(value: Any, key: str) -> str:
+    if not isinstance(value, str):
+        raise ScenarioError(f"{key}: expected a string, got {_kind(value)}")
+    return value
+
+
+_SCALARS: dict[Any, Callable[[Any, str], Any]] = {
+    bool: _to_bool,
+    int: _to_int,
+    float: _to_float,
+    str: _to_str,
+}
 
 
 def _join(where: str, key: str) -> str:

@@ -22,35 +22,31 @@ class TrainSettings:
     child_lr: float | None = None  # peak learning rate of inherited fine-tuning (None: lr)
     child_warmup: float | None = None  # warm-up share of inherited fine-tuning (None: warmup)
     # an inherited fine-tune shorter than this many epochs peaks lower, in proportion (0:
-    # never); measured on 5 children, mean accuracy gain over the parent at 1/8, 1/4, 1/2
-    # epoch: peak 0.2 -0.018 / -0.013 / +0.004, proportional -0.007 / -0.006 / +0.009
+    # never); docs/decisions.md, "A short fine-tune peaks lower"
     child_lr_epochs: float = 1.0
     # batches of training images (not augmented) that re-estimate every batch norm's running
     # statistics after training, before evaluation (PreciseBN; 0: keep training's averages)
     precise_bn_batches: int = 10
     # set a BN that deepen inserted from the parent's activations on the first batch, so the
-    # child is the identity in train mode too; measured: children then fine-tuned to a worse
-    # error (benchmarks/calibration.py), so it is off by default
+    # child is the identity in train mode too; off: calibrated children fine-tuned worse
+    # (docs/decisions.md)
     calibrate: bool = False
     momentum: float = 0.9  # Nesterov momentum
     weight_decay: float = 5e-4  # on conv and linear weights (not on BN or biases)
     label_smoothing: float = 0.1
     augment: bool = True  # random crop and flips where the dataset allows
     inheritance: bool = True  # Lamarckian: children start from the parent's weights
-    # distil from the parent after approximate morphisms (LEMONADE's repair); measured with
-    # benchmarks/finetune_schedule.py (3 parents, 17 approximate children, weight 0.5, T 4):
-    # distilled children ended worse in 17 of 17 at 1 and at 2 epochs, so it is off
+    # distil from the parent after approximate morphisms (LEMONADE's repair); off:
+    # distilled children ended worse (docs/decisions.md)
     distill: bool = False
     distill_weight: float = 0.5  # share of the loss from the teacher when distilling
     distill_temperature: float = 4.0  # softmax temperature of the distillation targets
-    # bf16 autocast on CUDA and on CPUs with native bf16 kernels (AVX512-BF16, AMX): measured
-    # on such a CPU, 1.13x the images per second over 24 searched networks at the same mean
-    # error; ignored where bf16 would be emulated
+    # bf16 autocast on CUDA and on CPUs with native bf16 kernels (AVX512-BF16, AMX),
+    # faster at the same error (docs/decisions.md); ignored where bf16 would be emulated
     bf16: bool = True
     channels_last: bool = True  # channels_last memory format on CUDA and CPU
     # images per forward pass when evaluating; None: 1000 on CUDA, ``batch_size`` elsewhere
-    # (measured on a 2-core CPU, 6,000 images: 128 a pass evaluates 27k- and 39k-parameter
-    # networks 2.8x and 2.5x faster than 1000, whose activations fall out of cache)
+    # (a CPU's cache holds a training batch's activations; docs/decisions.md)
     eval_batch_size: int | None = None
     nan_check_every: int = 20  # steps between divergence checks on CUDA (each one syncs)
 

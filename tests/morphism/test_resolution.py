@@ -88,9 +88,9 @@ def test_child_factory_refuses_a_schedule_with_no_pixel_left() -> None:
         input_shape=(1, 8, 8),
         num_classes=3,
     )
-    assert factory.violation(genome) is None
+    assert factory.problem(genome) is None
     deeper = get_morphism("add_reduce").apply(genome, None, np.random.default_rng(0)).genome
-    assert factory.violation(deeper) == "4 downsampling reduce nodes leave no pixel of a 8x8 input"
+    assert factory.problem(deeper) == "4 downsampling reduce nodes leave no pixel of a 8x8 input"
     factory.remember(0, genome, None)
     assert factory.make(Proposal(0, None, ("add_reduce",), 0)) is None
 
