@@ -63,11 +63,15 @@ class ChildFactory:
         self._ids: set[int] = set()  # ids given out (or recorded): never given again
         self._next_id = 0
 
+    def mark_seen(self, genome: Genome) -> None:
+        """``genome`` is evaluated or in training: no child is made of it again."""
+        self.seen.add(genome.hash)
+
     def reserve(self, candidate: Candidate | None = None) -> int:
         """A new id for a child about to be trained (or failed); its architecture counts
         as seen from now on."""
         if candidate is not None:
-            self.seen.add(candidate.genome.hash)
+            self.mark_seen(candidate.genome)
         while self._next_id in self._ids:
             self._next_id += 1
         self._ids.add(self._next_id)

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import math
 import traceback
-from collections.abc import Sequence
+import warnings
+from collections.abc import Callable, Sequence
 
 from evonas.core.deadline import CandidateTimeout, deadline
 from evonas.core.individual import (
@@ -19,7 +20,7 @@ from evonas.core.individual import (
     TrainFacts,
     TrainResult,
 )
-from evonas.core.pareto import violation
+from evonas.core.pareto import ObjectiveInfo, violation
 from evonas.executor.base import WorkerLost
 from evonas.objectives.base import EvalContext, Objective
 from evonas.space.genome import Genome
@@ -53,16 +54,19 @@ class Scorer:
         self.num_classes = num_classes
         self.cache = dict(cache or {})
         self.time_limit = time_limit  # seconds for one candidate's objectives
-        self.fresh: dict[str, dict[str, float]] = {}  # computed, not yet reported (record)
+        # told each value measured (not answered from the cache), where it is measured: the
+        # search loop passes it on to its observers (the run record keeps it)
+        self.on_measured: Callable[[str, dict[str, float]], None] | None = None
         self.cheap_constrained = [i for i in self.infos if i.cheap and i.constrained]
+        self._warned: set[str] = set()  # objectives already warned of a value out of bounds
 
     @property
     def cheap_names(self) -> list[str]:
         return [o.name for o in self.objectives if o.cheap]
 
     def cheap(self, genome: Genome) -> dict[str, float]:
-        """The cheap objectives of ``genome``, from the cache or measured now (then also kept
-        in :attr:`fresh` until :meth:`drain_fresh`, for the run record). Raises when an
+        """The cheap objectives of ``genome``, from the cache or measured now (then also
+        told to :attr:`on_measured`, for the run record). Raises when an
         objective fails, hangs past the time limit or gives a value that is not a finite
         number: that candidate fails."""
         cached = self.cache.get(genome.hash)
@@ -72,15 +76,11 @@ class Scorer:
                 return values
         ctx = EvalContext(genome, self.input_shape, self.num_classes)
         with deadline(self.time_limit, "its cheap objectives"):
-            values = {o.name: _finite(o, o(ctx)) for o in self.objectives if o.cheap}
+            values = {o.name: self._value(o, o(ctx)) for o in self.objectives if o.cheap}
         self.cache[genome.hash] = values
-        self.fresh[genome.hash] = values
+        if self.on_measured is not None:
+            self.on_measured(genome.hash, values)
         return values
-
-    def drain_fresh(self) -> dict[str, dict[str, float]]:
-        """Cheap values computed since the last call (for the run record)."""
-        fresh, self.fresh = self.fresh, {}
-        return fresh
 
     def cheap_problem(self, genome: Genome) -> str | None:
         """Which hard constraint on a cheap objective ``genome`` breaks, in words (None:
@@ -141,11 +141,48 @@ class Scorer:
         )
         for o in self.objectives:
             if not o.cheap and result.ok:
-                values[o.name] = _finite(o, o(ctx))
+                values[o.name] = self._value(o, o(ctx))
             extra = o.details(ctx) if o.cheap else {}
             if extra:
                 details[o.name] = extra
         return values, details
+
+
+    def _value(self, objective: Objective, value: object) -> float:
+        """The value as a finite float (else the candidate fails); one outside a user
+        objective's bounds is kept, but warned of once per objective: hypervolume and the
+        strategies' densities see it clipped to the bounds (the built-ins' published bounds
+        clip by design)."""
+        number = _finite(objective, value)
+        info = objective.info
+        lo, hi = info.bounds
+        if objective.published_bounds or info.name in self._warned:
+            return number
+        if not lo <= number <= hi:
+            self._warned.add(info.name)
+            warnings.warn(out_of_bounds(info, number), OutOfBoundsWarning, stacklevel=2)
+        return number
+
+
+class OutOfBoundsWarning(UserWarning):
+    """An objective's value fell outside the bounds that normalise it."""
+
+
+def out_of_bounds(info: ObjectiveInfo, value: float) -> str:
+    """What to do about ``value`` outside ``info.bounds``, in words, with bounds to set."""
+    lo, hi = info.bounds
+    if info.log_scale and value > 0:
+        new_lo = min(lo, 10 ** math.floor(math.log10(value)))
+        new_hi = max(hi, 10 ** math.ceil(math.log10(value)))
+    else:
+        span = hi - lo
+        new_lo, new_hi = min(lo, value - 0.1 * span), max(hi, value + 0.1 * span)
+    return (
+        f"objective {info.name!r}: value {value:g} lies outside its bounds [{lo:g}, {hi:g}], "
+        "so hypervolume and the strategies' densities see it clipped (every such value "
+        f"looks the same); declare bounds that hold its values, e.g. bounds=({new_lo:g}, "
+        f"{new_hi:g}) in its @objective(...) or class (this is said once per run)"
+    )
 
 
 def _finite(objective: Objective, value: object) -> float:

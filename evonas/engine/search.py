@@ -71,6 +71,7 @@ class Search:
         self.stop_reason: str | None = None
         self.outcomes = RecordedOutcomes(executor)  # every outcome comes back through it
         self._batch: list[Individual] = []  # a generation's individuals, told together
+        scorer.on_measured = self._cheap_measured  # cheap values go on record as measured
         strategy.setup(
             StrategyContext(scorer.infos, dict(children.morphisms), children.initial, seed)
         )
@@ -138,16 +139,18 @@ class Search:
                 scored.append(c)
             except (Exception, SystemExit) as exc:  # fails this candidate, not the run
                 failed.append((c, exc))
-        for genome_hash, values in self.scorer.drain_fresh().items():
-            for o in self.observers:
-                o.on_cheap(genome_hash, values)
         accepted = self.strategy.accept(scored)
         for child, error in [(c, None) for c in accepted] + failed:
             if self.budget.may_submit(self.progress, self.outcomes.pending):
                 self._submit(child, failure=error)
-        for ind in self.outcomes.release() if self.outcomes.recorded is not None else ():
-            self.children.seen.add(ind.genome.hash)
+        if self.outcomes.recorded is not None:  # the step a resume asked again is made
+            for ind in self.outcomes.release():
+                self.children.mark_seen(ind.genome)
         return bool(accepted or failed)
+
+    def _cheap_measured(self, genome_hash: str, values: dict[str, float]) -> None:
+        for o in self.observers:
+            o.on_cheap(genome_hash, values)
 
     def _may_ask(self) -> bool:
         if not self.budget.may_submit(self._tick(), self.outcomes.pending):
@@ -168,7 +171,7 @@ class Search:
         """Starts training a candidate; one that ``failure`` already ended (its cheap
         objectives failed) is recorded as failed without training; one a resumed run
         recorded in the step it asks again takes its recorded result."""
-        self.children.seen.add(candidate.genome.hash)
+        self.children.mark_seen(candidate.genome)
         if self.outcomes.answer_from_record(candidate):
             return
         ident = self.children.reserve(candidate)

@@ -9,9 +9,12 @@ A user's objective is a plain function of an :class:`EvalContext` or a small
 :class:`Objective` subclass, registered by name or named in a scenario as
 ``"package.module:attribute"``::
 
-    @objective(direction="min", cheap=True)
+    @objective(direction="min", cheap=True, bounds=(0, 50))
     def conv_count(ctx: EvalContext) -> float:
         return sum(n.op == "conv" for n in ctx.genome.nodes)
+
+``bounds`` (best and worst plausible values) normalise it for hypervolume and densities; a
+value outside them is clipped, and the search warns once, naming bounds that would hold it.
 """
 
 from __future__ import annotations
@@ -60,6 +63,9 @@ class Objective(ABC):
     unit: str = ""  # for display, e.g. "s", "FLOPs"
     bounds: tuple[float, float] = (0.0, 1.0)  # best..worst range mapped to [0, 1] for hypervolume
     log_scale: bool = False  # normalise log10(value) (sizes and times span decades)
+    # the bounds are the published normalisation every run shares (the built-ins): a value
+    # beyond them counts as the bound by design, and no warning is given
+    published_bounds: bool = False
     upper: float | None = None  # hard constraint: value <= upper (set from a scenario's max)
     lower: float | None = None  # hard constraint: value >= lower (set from a scenario's min)
 

@@ -27,6 +27,7 @@ class ValError(Objective):
     direction = "min"
     cheap = False
     bounds = (0.01, 1.0)
+    published_bounds = True
     log_scale = True
 
     def __call__(self, ctx: EvalContext) -> float:
@@ -42,6 +43,7 @@ class Params(Objective):
     direction = "min"
     cheap = True
     bounds = (1e3, 1e8)
+    published_bounds = True
     log_scale = True
 
     def __call__(self, ctx: EvalContext) -> float:
@@ -61,6 +63,7 @@ class Flops(Objective):
     cheap = True
     unit = "FLOPs"
     bounds = (1e5, 1e11)
+    published_bounds = True
     log_scale = True
 
     @torch.no_grad()
@@ -91,6 +94,7 @@ class Latency(Objective):
     cheap = True
     unit = "s"
     bounds = (1e-5, 1.0)
+    published_bounds = True
     log_scale = True
 
     def __init__(
@@ -163,6 +167,7 @@ class PeakMemory(Objective):
     cheap = False
     unit = "B"
     bounds = (1e6, 1e11)
+    published_bounds = True
     log_scale = True
 
     def check_device(self, device: torch.device) -> None:

@@ -41,6 +41,5 @@ class RandomSearch(Strategy):
     def advance(self, individuals: list[Individual]) -> None:
         """Random search keeps no state: the run's archive holds the results."""
 
-    def restore(self, history: Sequence[Individual]) -> None:
-        self._told = len(history)
-        self._rng = None
+    def rebuild(self, history: Sequence[Individual]) -> bool:
+        return True  # no state to rebuild
