@@ -63,6 +63,10 @@ class Proposal:
     genome: Genome | None = None  # the base network when parent_id is None
     morphisms: tuple[str, ...] = ()  # names, applied in order (inapplicable ones skipped)
     seed: int = 0  # seeds the morphisms' random choices
+    epochs: float | None = None  # how long to train it; None: the trainer's setting
+    # train the parent itself further, from its own weights, for ``epochs`` more (no
+    # morphisms: successive halving's promotion); recorded as a child with no morphisms
+    continues: bool = False
 
 
 @dataclass
@@ -75,6 +79,7 @@ class Candidate:
     state: StateDict | None  # inherited weights (None: train from scratch)
     approximate: bool  # an approximate morphism was used: distil from the parent
     cheap: dict[str, float] = field(default_factory=dict)  # cheap objectives, before training
+    epochs: float | None = None  # how long to train it; None: the trainer's setting
 
     @property
     def calibrate(self) -> tuple[str, ...]:
@@ -113,6 +118,7 @@ class TrainFacts:
 
     inherited: bool = False  # started from the parent's weights
     approximate: bool = False  # an approximate morphism made it (distilled when enabled)
+    continued: bool = False  # its parent trained further, from its own weights (a promotion)
     epochs: float = 0.0  # passes over the training split
     steps: int = 0  # optimiser steps
     train_seconds: float = 0.0  # training time, evaluation excluded

@@ -61,6 +61,7 @@ class ChildFactory:
         self.genomes: dict[int, Genome] = {}  # every evaluated individual's genome, by id
         self.seen: set[str] = set()  # hashes evaluated or in training: never made again
         self._ids: set[int] = set()  # ids given out (or recorded): never given again
+        self._trained_on: set[int] = set()  # ids trained further already (or in training)
         self._next_id = 0
 
     def mark_seen(self, genome: Genome) -> None:
@@ -72,6 +73,8 @@ class ChildFactory:
         as seen from now on."""
         if candidate is not None:
             self.mark_seen(candidate.genome)
+            if candidate.parent_id is not None and not candidate.morphisms:
+                self._trained_on.add(candidate.parent_id)
         while self._next_id in self._ids:
             self._next_id += 1
         self._ids.add(self._next_id)
@@ -94,11 +97,14 @@ class ChildFactory:
                 self.weights.mark(ind.id)
         self._ids = {i.id for i in history}
         self._next_id = max(self._ids, default=-1) + 1
+        done = list(history)
         if asked_again is not None:
-            self.seen = {
-                i.genome.hash for i in history if i.step is not None and i.step < asked_again
-            }
+            done = [i for i in history if i.step is not None and i.step < asked_again]
+            self.seen = {i.genome.hash for i in done}
             self._next_id = asked_again
+        self._trained_on = {
+            i.parent_id for i in done if i.parent_id is not None and not i.morphisms
+        }
 
     def remember(self, ident: int, genome: Genome, state: StateDict | None) -> None:
         """An evaluated individual; with ``state``, it can be a parent with its weights."""
@@ -124,6 +130,8 @@ class ChildFactory:
         """The child of one proposal, or None when nothing new within the limits came of it
         even with up to ``extra`` more morphisms."""
         exclude = self.seen if exclude is None else exclude
+        if proposal.continues:
+            return self._continued(proposal)
         if proposal.parent_id is None:
             if proposal.genome is None:
                 raise ValueError("a proposal needs a parent_id or a genome")
@@ -148,7 +156,14 @@ class ChildFactory:
             fresh = (records or not proposal.morphisms) and genome.hash not in exclude
             problem = self.problem(genome) if fresh else None
             if fresh and problem is None:
-                return Candidate(genome, proposal.parent_id, tuple(records), state, approximate)
+                return Candidate(
+                    genome,
+                    proposal.parent_id,
+                    tuple(records),
+                    state,
+                    approximate,
+                    epochs=proposal.epochs,
+                )
             if tries >= extra:
                 return None
             tries += 1
@@ -159,6 +174,19 @@ class ChildFactory:
             if not applicable:
                 return None
             names = [str(rng.choice(applicable))]
+
+    def _continued(self, proposal: Proposal) -> Candidate | None:
+        """The parent itself, to train further from its own weights (None: no weights, or
+        it is trained further already)."""
+        if proposal.parent_id is None:
+            raise ValueError("a proposal that continues a network needs its parent_id")
+        if proposal.parent_id in self._trained_on:
+            return None
+        state = self.weights.get(proposal.parent_id)
+        if state is None:
+            return None
+        genome = self.genomes[proposal.parent_id]
+        return Candidate(genome, proposal.parent_id, (), state, False, epochs=proposal.epochs)
 
     def problem(self, genome: Genome) -> str | None:
         """Which space limit ``genome`` exceeds, in words; None when it fits."""

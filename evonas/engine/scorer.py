@@ -207,7 +207,11 @@ def _one_line(exc: BaseException) -> str:
 
 
 def _facts(result: TrainResult | None, candidate: Candidate) -> TrainFacts:
-    facts = TrainFacts(inherited=candidate.state is not None, approximate=candidate.approximate)
+    facts = TrainFacts(
+        inherited=candidate.state is not None,
+        approximate=candidate.approximate,
+        continued=candidate.parent_id is not None and not candidate.morphisms,
+    )
     if result is not None:
         facts.epochs = result.epochs
         facts.steps = result.steps

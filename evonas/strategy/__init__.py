@@ -1,9 +1,10 @@
 """Search strategies behind one ask/tell interface.
 
-Registered: ``lemonade``, ``aging``, ``nsga2``, ``random`` (see :func:`list_strategies`).
+Registered: ``lemonade``, ``aging``, ``nsga2``, ``random``, ``asha`` (see :func:`list_strategies`).
 """
 
 from evonas.strategy.aging import AgingEvolution
+from evonas.strategy.asha import ASHA
 from evonas.strategy.base import (
     STRATEGIES,
     Strategy,
@@ -18,6 +19,7 @@ from evonas.strategy.random_search import RandomSearch
 list_strategies = STRATEGIES.names
 
 __all__ = [
+    "ASHA",
     "NSGA2",
     "STRATEGIES",
     "AgingEvolution",

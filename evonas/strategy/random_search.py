@@ -1,12 +1,18 @@
 """Random search: the baseline every report compares to.
 
 Each candidate is an initial network changed by a random sequence of 1..``max_morphisms``
-random morphisms (architecture only) and trained from scratch with the same budget rules.
+morphisms (architecture only) and trained from scratch. Each morphism of the sequence is
+approximate with probability ``p_approximate``, as the strategies draw their children's,
+then a name of that kind uniformly: the same mix of growing and shrinking steps the
+strategies make, so the baseline explores the sizes they do.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
+
+import numpy as np
 
 from evonas.core.individual import Individual, Proposal
 from evonas.strategy.base import Strategy, register_strategy
@@ -18,25 +24,42 @@ class RandomSearch(Strategy):
 
     Args:
         max_morphisms: longest random sequence applied to an initial network.
+        p_approximate: probability that each morphism of a sequence is approximate.
+        epochs: how long each network trains (None: the trainer's ``scratch_epochs``).
     """
 
     asynchronous = True
 
-    def __init__(self, *, max_morphisms: int = 8) -> None:
+    def __init__(
+        self, *, max_morphisms: int = 8, p_approximate: float = 0.3, epochs: float | None = None
+    ) -> None:
         if max_morphisms < 1:
             raise ValueError(f"random max_morphisms must be >= 1, got {max_morphisms}")
+        if not 0 <= p_approximate <= 1:
+            raise ValueError(f"random p_approximate must lie in [0, 1], got {p_approximate}")
+        if epochs is not None and not (math.isfinite(epochs) and epochs > 0):
+            raise ValueError(f"random epochs must be a number > 0 (or left out), got {epochs}")
         self.max_morphisms = max_morphisms
+        self.p_approximate = p_approximate
+        self.epochs = epochs
 
     def propose(self, n: int) -> list[Proposal]:
         rng = self.rng
-        names = sorted(self.context.morphisms)
         out = []
         for _ in range(max(1, n)):
             base = self.context.initial[int(rng.integers(len(self.context.initial)))]
             length = int(rng.integers(1, self.max_morphisms + 1))
-            seq = tuple(str(rng.choice(names)) for _ in range(length))
-            out.append(Proposal(None, base, seq, self.new_seed()))
+            seq = tuple(self.random_name(rng) for _ in range(length))
+            out.append(Proposal(None, base, seq, self.new_seed(), epochs=self.epochs))
         return out
+
+    def random_name(self, rng: np.random.Generator) -> str:
+        """One morphism name: approximate with probability ``p_approximate`` (where any
+        is enabled), else function-preserving, then uniformly among that kind."""
+        morphisms = self.context.morphisms
+        approximate = rng.random() < self.p_approximate
+        kind = sorted(n for n, m in morphisms.items() if m.preserving != approximate)
+        return str(rng.choice(kind or sorted(morphisms)))
 
     def advance(self, individuals: list[Individual]) -> None:
         """Random search keeps no state: the run's archive holds the results."""

@@ -39,6 +39,7 @@ class TrainingEvaluator(Evaluator):
             candidate.state,
             seed=seed,
             teacher=teacher if distil else None,
+            epochs=candidate.epochs,
             calibrate=candidate.calibrate if self.trainer.config.calibrate else (),
         )
 
