@@ -320,3 +320,29 @@ def test_a_short_fine_tune_peaks_lower_where_child_lr_epochs_says(
     assert TrainSettings(child_lr_epochs=0).schedule_for(True, 0.1) == (0.2, 0.02)
     with pytest.raises(ValueError, match=r"trainer\.child_lr_epochs: must be a finite number"):
         TrainSettings(child_lr_epochs=-1)
+
+
+def test_workers_get_a_small_picklable_trainer_factory() -> None:
+    """A worker builds its evaluator from the dataset's name and arguments, the trainer
+    settings and the device, not from the whole scenario."""
+    import pickle
+
+    from evonas.scenario import Scenario, trainer_factory
+    from evonas.scenario.schema import DataConfig
+    from evonas.trainer import TrainerFactory, TrainingEvaluator
+
+    scenario = Scenario(
+        name="tiny",
+        data=DataConfig(dataset="synthetic", options={"n_train": 96, "n_test": 16}),
+        trainer=TrainSettings(batch_size=16, child_epochs=0.5),
+        device="cpu",
+    )
+    factory = trainer_factory(scenario)
+    assert isinstance(factory, TrainerFactory) and factory.dataset == "synthetic"
+    assert factory.data_args["n_train"] == 96 and factory.data_args["seed"] == scenario.seed
+    evaluator = pickle.loads(pickle.dumps(factory))()
+    assert isinstance(evaluator, TrainingEvaluator)
+    assert evaluator.trainer.config == scenario.trainer
+    assert evaluator.trainer.device.type == "cpu"
+    result = evaluator.evaluate(Candidate(GENOME, None, (), None, False), seed=0, teacher=None)
+    assert result.ok
