@@ -6,8 +6,11 @@ trainer, ``scenarios/quick.toml``) with the same budget counted in **training ep
 every image any training step saw, children's fine-tunes and promotions included (wall
 time is reported beside it). Methods: evonas's ``lemonade``, ``aging`` and ``nsga2``
 (children inherit their parent's weights), and the peers: ``random`` (random architectures,
-the strategies' morphism mix, trained from scratch) and ``asha`` (the same random
-architectures under asynchronous successive halving over epochs, 1 -> 3 -> 9).
+the strategies' morphism mix, trained from scratch), ``asha`` (the same random
+architectures under asynchronous successive halving over epochs, 1 -> 3 -> 9), and, with
+Optuna installed (the ``bench`` extra), Optuna's ``NSGAIISampler`` and multi-objective
+``TPESampler`` over a fixed-length chain space (``evonas.space.encoding``), every candidate
+trained from scratch by the evonas trainer (``benchmarks/optuna_peers.py``).
 
 After the search, each method's front (at most ``--front`` networks, kept by exclusive
 hypervolume: the member adding least is dropped until that many remain) is **retrained from
@@ -23,7 +26,7 @@ strategy's hypervolume over the best peer's on that seed (the peer with the larg
 hypervolume there); ``best_peer`` is the peer best on most seeds. Targets: found >= 1.3,
 retrained >= 1.1.
 
-    python benchmarks/peers.py                 # held-out seeds 100-102, 45 epochs: ~90 min
+    python benchmarks/peers.py                 # held-out seeds 100-102, 36 epochs: ~90 min
     python benchmarks/peers.py --quick         # one held-out seed, 20 epochs: ~8 min
     python benchmarks/peers.py --design --seeds 4   # design seeds 0-3, for choosing defaults
 """
@@ -32,6 +35,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import importlib.util
 import statistics
 import tempfile
 import time
@@ -54,7 +58,11 @@ from evonas.scenario import Scenario, StrategyConfig, load_data, load_scenario
 from evonas.trainer import Trainer
 
 STRATEGIES = ("lemonade", "aging", "nsga2")
-PEERS = ("random", "asha")
+PEERS = ("random", "asha", "optuna_nsga2", "optuna_tpe")
+OPTUNA = {  # Optuna's samplers over the chain space (benchmarks/optuna_peers.py)
+    "optuna_nsga2": StrategyConfig("optuna_peers:OptunaSearch", {"sampler": "nsga2"}),
+    "optuna_tpe": StrategyConfig("optuna_peers:OptunaSearch", {"sampler": "tpe"}),
+}
 DESIGN_SEEDS = 0
 HELD_OUT_SEEDS = 100
 
@@ -81,7 +89,7 @@ def search(base: Scenario, method: str, seed: int, epochs: float, out: Path) -> 
         base,
         name=f"{base.name}-{method}-{seed}",
         seed=seed,
-        strategy=StrategyConfig(method, params),
+        strategy=OPTUNA.get(method, StrategyConfig(method, params)),
         budget=Budget(epochs=epochs),
     )
     return evonas.run(scenario, out=out / f"{method}-{seed}")
@@ -108,18 +116,23 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawTextHelpFormatter
     )
-    parser.add_argument("--epochs", type=float, default=45.0, help="search budget per run")
-    parser.add_argument("--retrain-epochs", type=float, default=6.0)
+    parser.add_argument("--epochs", type=float, default=36.0, help="search budget per run")
+    parser.add_argument("--retrain-epochs", type=float, default=4.0)
     parser.add_argument("--front", type=int, default=8, help="networks retrained per front")
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--design", action="store_true", help="design seeds 0.. instead")
     parser.add_argument("--quick", action="store_true", help="1 seed, 20 epochs, 1 retrain")
-    parser.add_argument("--methods", nargs="*", default=[*STRATEGIES, *PEERS])
+    parser.add_argument("--methods", nargs="*", default=None, help="default: all available")
     parser.add_argument("--scenario", default="scenarios/quick.toml")
     parser.add_argument("--out", default=None, help="folder of the run records (default: temp)")
     args = parser.parse_args()
     if args.quick:
         args.epochs, args.retrain_epochs, args.seeds, args.front = 20.0, 1.0, 1, 4
+    if args.methods is None:
+        args.methods = [*STRATEGIES, *PEERS]
+        if importlib.util.find_spec("optuna") is None:
+            args.methods = [m for m in args.methods if m not in OPTUNA]
+            print("optuna is not installed (pip install -e '.[bench]'): its peers are left out")
     first = DESIGN_SEEDS if args.design else HELD_OUT_SEEDS
     seeds = list(range(first, first + args.seeds))
     base = load_scenario(args.scenario)

@@ -66,8 +66,13 @@ class Budget:
         return self.fraction(p) >= 1.0
 
     def may_submit(self, p: Progress, in_flight: int) -> bool:
-        """Whether one more candidate may start while ``in_flight`` are training."""
+        """Whether one more candidate may start while ``in_flight`` are training. Under an
+        epoch budget, those in flight count at the mean epochs of an evaluation so far, so a
+        generation submitted at once does not run past the budget by a whole generation."""
         if self.evaluations is not None and p.evaluations + in_flight >= self.evaluations:
+            return False
+        expected = in_flight * p.epochs / p.evaluations if p.evaluations else 0.0
+        if self.epochs is not None and p.epochs + expected >= self.epochs:
             return False
         return not self.done(p)
 

@@ -67,3 +67,18 @@ def test_with_nothing_feasible_the_front_is_the_least_violating() -> None:
     archive.add([ind(0, 0.2, 2e4), ind(1, 0.1, 2e4), ind(2, 0.01, 5e4)])
     assert [i.id for i in archive.front()] == [1]
     assert archive.hypervolume() == 0.0  # only feasible points count
+
+
+def test_an_epoch_budget_counts_the_training_in_flight() -> None:
+    """A generation submitted at once must not run past an epoch budget by a generation:
+    candidates in flight count at the mean epochs of an evaluation so far."""
+    from evonas.core import Budget
+    from evonas.core.budget import Progress
+
+    budget = Budget(epochs=20.0)
+    spent = Progress(evaluations=8, epochs=16.0)  # 2 epochs an evaluation
+    assert [budget.may_submit(spent, k) for k in range(4)] == [True, True, False, False]
+    assert not budget.may_submit(Progress(evaluations=10, epochs=20.0), 0)
+    assert Budget(evaluations=9).may_submit(spent, 0) and not Budget(evaluations=9).may_submit(
+        spent, 1
+    )
