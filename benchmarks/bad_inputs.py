@@ -148,6 +148,9 @@ def scenario_cases() -> list[Case]:
         "strategy-typo": ('name = "nsga2"', 'name = "lemonad"'),
         "strategy-bad-param": ("population_size = 2", "population_size = 1"),
         "strategy-unknown-param": ("population_size = 2", "popsize = 3"),
+        "strategy-param-string": ("population_size = 2", 'population_size = "many"'),
+        "strategy-param-float-for-int": ("population_size = 2", "population_size = 2.5"),
+        "strategy-step-unknown": ("population_size = 2", 'population_size = 4, mating = "best"'),
         "aging-sample-too-big": (
             'name = "nsga2"\nparams = { population_size = 2 }',
             'name = "aging"\nparams = { population_size = 3, sample_size = 5 }',
@@ -201,6 +204,12 @@ def scenario_cases() -> list[Case]:
     ]
     out += [
         Case("scenario/empty-file", ["run", "s.toml"], {"s.toml": ""}),
+        Case(
+            "scenario/utf8-byte-order-mark",
+            ["run", "s.toml"],
+            {"s.toml": b"\xef\xbb\xbf" + BASE.encode()},
+            recover=True,
+        ),
         Case("scenario/binary-file", ["run", "s.toml"], {"s.toml": b"\x00\xff\xfe\x89PNG"}),
         Case("scenario/directory", ["run", "adir"], {"adir/x.txt": "x"}),
         Case("scenario/missing", ["run", "nothere.toml"]),

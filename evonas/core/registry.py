@@ -28,6 +28,10 @@ class RegistryError(UserError, KeyError):
     """An unknown name, an import path that does not resolve, or an object of the wrong kind."""
 
 
+class ParameterError(UserError, ValueError):
+    """A plug-in parameter of the wrong type (a string where a number belongs)."""
+
+
 class Registry(Generic[T]):
     """A named collection of plug-ins of one kind.
 
@@ -186,6 +190,42 @@ def _check_params(fn: Callable[..., Any], params: dict[str, Any], label: str) ->
             f"{label} has no parameter(s) {unknown}; "
             f"valid: {', '.join(sorted(valid or ())) or 'none'}"
         )
+    hints = _hints(fn)
+    for key, value in params.items():
+        wanted = _SIMPLE_TYPES.get(str(hints.get(key, "")).replace(" ", ""))
+        if wanted is not None and not _is_a(value, wanted):
+            raise ParameterError(
+                f"{label} parameter {key} must be {wanted[1]}, "
+                f"got {type(value).__name__} {value!r}"
+            )
+
+
+# annotations of plug-in parameters checked before the constructor runs (as written in the
+# source, under ``from __future__ import annotations``): the types a scenario's TOML gives
+_SIMPLE_TYPES: dict[str, tuple[tuple[type, ...], str]] = {
+    "int": ((int,), "an integer"),
+    "int|None": ((int, type(None)), "an integer (or left out)"),
+    "float": ((int, float), "a number"),
+    "float|None": ((int, float, type(None)), "a number (or left out)"),
+    "str": ((str,), "a string"),
+    "bool": ((bool,), "true or false"),
+}
+
+
+def _is_a(value: Any, wanted: tuple[tuple[type, ...], str]) -> bool:
+    types = wanted[0]
+    if isinstance(value, bool):
+        return bool in types
+    return isinstance(value, types)
+
+
+def _hints(fn: Callable[..., Any]) -> dict[str, Any]:
+    """The written annotations of ``fn``'s (or a class's constructor's) parameters."""
+    try:
+        params = inspect.signature(fn).parameters.values()
+    except (TypeError, ValueError):
+        return {}
+    return {p.name: p.annotation for p in params if p.annotation is not inspect.Parameter.empty}
 
 
 class PluginError(RegistryError):

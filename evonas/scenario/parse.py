@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import os
+import re
 import tomllib
 import types
 import typing
@@ -23,12 +24,13 @@ def load_scenario(
     """Reads a scenario file. ``overrides`` are dotted keys (``{"budget.minutes": 2}``)
     applied on top of the file, as the command line does.
 
-    The file's folder goes on the import path, so a plug-in module next to the scenario
-    (``energy.py``) can be named as ``"energy:attribute"``.
+    Reading changes no import path: the front doors (``evonas run``, :func:`evonas.run`)
+    put the file's folder on it, so a plug-in module next to the scenario (``energy.py``)
+    can be named as ``"energy:attribute"``. A UTF-8 byte order mark is allowed.
     """
     path = Path(path)
     try:
-        text = path.read_bytes().decode("utf-8")
+        text = path.read_bytes().decode("utf-8-sig")
     except FileNotFoundError:
         raise ScenarioError(f"{path}: no such scenario file") from None
     except IsADirectoryError:
@@ -96,7 +98,7 @@ def _build(cls: type, data: Any, where: str) -> Any:
     except ScenarioError:
         raise
     except ConfigError as exc:  # a range check of a core setting type
-        raise ScenarioError(str(exc)) from None
+        raise ScenarioError(_indexed(str(exc), where)) from None
     except TypeError:  # a required key is missing
         missing = [
             k
@@ -188,6 +190,15 @@ _SCALARS: dict[Any, Callable[[Any, str], Any]] = {
     float: _to_float,
     str: _to_str,
 }
+
+
+def _indexed(message: str, where: str) -> str:
+    """A check's message names its key without a list index (``objectives.direction``);
+    within ``objectives[1]`` it names ``objectives[1].direction``."""
+    base = re.sub(r"\[\d+\]$", "", where)
+    if base != where and message.startswith(f"{base}."):
+        return where + message[len(base) :]
+    return message
 
 
 def _join(where: str, key: str) -> str:

@@ -94,7 +94,9 @@ class ObjectiveConfig:
 
     def __post_init__(self) -> None:
         _check(
-            self.direction in (None, "min", "max"), "objectives.direction", "must be 'min' or 'max'"
+            self.direction in (None, "min", "max"),
+            "objectives.direction",
+            f"must be 'min' or 'max', got {self.direction!r}",
         )
 
 

@@ -1,0 +1,52 @@
+"""A scenario's mistakes are named precisely: the list index and the value of a bad
+objective field, the parameter and value of a plug-in given the wrong type; a UTF-8 byte
+order mark (as some editors write) is no mistake."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from evonas.scenario import ScenarioError, load_scenario, resolve
+
+BASE = """
+[budget]
+evaluations = 3
+
+[[objectives]]
+name = "val_error"
+
+[[objectives]]
+name = "params"
+"""
+
+
+def test_a_byte_order_mark_is_read_as_utf8(tmp_path: Path) -> None:
+    path = tmp_path / "s.toml"
+    path.write_bytes(b"\xef\xbb\xbf" + BASE.encode())
+    assert [o.name for o in load_scenario(path).objectives] == ["val_error", "params"]
+
+
+def test_a_bad_direction_names_the_objective_index_and_the_value(tmp_path: Path) -> None:
+    path = tmp_path / "s.toml"
+    path.write_text(BASE.replace('name = "params"', 'name = "params"\ndirection = "up"'))
+    with pytest.raises(ScenarioError, match=r"objectives\[1\]\.direction: .*got 'up'"):
+        load_scenario(path)
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        ('{ n_children = "many" }', "parameter n_children must be an integer, got str 'many'"),
+        ("{ n_accept = 1.5 }", "parameter n_accept must be an integer, got float 1.5"),
+        ('{ p_approximate = "high" }', "parameter p_approximate must be a number"),
+    ],
+)
+def test_a_plugin_parameter_of_the_wrong_type_is_named(
+    tmp_path: Path, params: str, message: str
+) -> None:
+    path = tmp_path / "s.toml"
+    path.write_text(BASE + f'\n[strategy]\nname = "lemonade"\nparams = {params}\n')
+    with pytest.raises(ScenarioError, match=message):
+        resolve(load_scenario(path), str(path))
