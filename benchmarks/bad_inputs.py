@@ -278,6 +278,7 @@ def plugin_cases() -> list[Case]:
 def cli_cases() -> list[Case]:
     """Command-line arguments."""
     ok = {"s.toml": BASE}
+    export = ["export", "run", "0"]
     return [
         Case("cli/no-command", []),
         Case("cli/run-no-scenario", ["run"]),
@@ -294,6 +295,9 @@ def cli_cases() -> list[Case]:
         Case("cli/show-unknown-id", ["show", "run", "--id", "999"], run_dir="base"),
         Case("cli/export-unknown-id", ["export", "run", "999"], run_dir="base"),
         Case("cli/export-format", ["export", "run", "0", "--format", "pdf"], run_dir="base"),
+        Case("cli/retrain-negative", [*export, "--retrain-epochs", "-1"], run_dir="base"),
+        Case("cli/retrain-nan", [*export, "--retrain-epochs", "nan"], run_dir="base"),
+        Case("cli/from-scratch-alone", [*export, "--from-scratch"], run_dir="base"),
         Case(
             "cli/compare-different-objectives",
             ["compare", "run", "other", "--out", "cmp"],

@@ -312,6 +312,11 @@ def cmd_export(args: argparse.Namespace) -> int:
     from evonas.record import load_run
     from evonas.record.pick import pick
 
+    epochs = args.retrain_epochs
+    if epochs is not None and not (math.isfinite(epochs) and epochs > 0):
+        raise UsageError(f"--retrain-epochs must be a number > 0, got {epochs:g}")
+    if args.from_scratch and epochs is None:
+        raise UsageError("--from-scratch needs --retrain-epochs E (how long to train it)")
     run = load_run(args.run_dir)
     ident = args.id
     if ident is None:

@@ -65,6 +65,8 @@ class Trainer:
         self._val_x = data.val_x.to(dev)
         self._val_y = data.val_y.to(dev)
         self.normalise = Normalise(data.mean, data.std, dev, self.profile.memory_format)
+        # images a step sees: the setting, at most the whole training split
+        self.batch_size = min(self.config.batch_size, len(data.train_y))
 
     # --- public API ---------------------------------------------------------------------
     def build(self, genome: Genome, state: StateDict | None, seed: int) -> GenomeNet:
@@ -100,7 +102,6 @@ class Trainer:
             calibrate: batch norms (node ids) to set from the first batch's activations
                 before the first step (:func:`calibrate_batchnorm`; ``deepen`` asks for it).
         """
-        cfg = self.config
         started = time.perf_counter()
         n_steps = self._steps(epochs, steps, inherited=state is not None)
         self.profile.reset_peak_memory()
@@ -127,7 +128,7 @@ class Trainer:
             return self._failed(Status.OOM, str(exc).splitlines()[0], n_steps, started)
         except _Diverged as exc:
             return self._failed(Status.DIVERGED, str(exc), exc.step, started)
-        images = n_steps * cfg.batch_size
+        images = n_steps * self.batch_size
         return TrainResult(
             status=Status.OK,
             state={k: v.detach().to("cpu", copy=True) for k, v in model.state_dict().items()},
@@ -168,7 +169,7 @@ class Trainer:
             self._train_x,
             self._train_y,
             self.normalise,
-            batch_size=self.config.batch_size,
+            batch_size=self.batch_size,
             seed=seed,
             flip=augment and self.data.flip,
             crop_padding=self.data.crop_padding if augment else 0,
@@ -182,7 +183,7 @@ class Trainer:
         """The learning rate of every step (float64, on the host): linear warm-up, then
         cosine decay to 0; an inherited fine-tune's own peak (``schedule_for``)."""
         cfg = self.config
-        peak, warmup = cfg.schedule_for(inherited, n_steps * cfg.batch_size / len(self._train_y))
+        peak, warmup = cfg.schedule_for(inherited, n_steps * self.batch_size / len(self._train_y))
         warm = max(1, round(warmup * n_steps)) if warmup > 0 else 0
         return torch.tensor(
             [peak * _schedule(t, n_steps, warm) for t in range(n_steps)], dtype=torch.float64
@@ -195,7 +196,7 @@ class Trainer:
         if epochs is None and self.config.steps is not None:
             return self.config.steps
         budget = epochs if epochs is not None else self.config.epochs_for(inherited)
-        per_epoch = len(self.data.train_y) / self.config.batch_size
+        per_epoch = len(self.data.train_y) / self.batch_size
         return max(1, round(budget * per_epoch))
 
     def _fit(
@@ -229,7 +230,7 @@ class Trainer:
         if batches == 0:
             return
         n = len(self._train_y)
-        bs = min(self.config.batch_size, n)
+        bs = self.batch_size
         gen = torch.Generator().manual_seed(seed + PRECISE_BN)
         chosen = torch.randperm(n, generator=gen)[: batches * bs].to(self.device)
         with self.profile.autocast():
@@ -255,7 +256,7 @@ class Trainer:
             state=None,
             val_error=float("nan"),
             train_loss=float("nan"),
-            epochs=steps * self.config.batch_size / len(self.data.train_y),
+            epochs=steps * self.batch_size / len(self.data.train_y),
             steps=steps,
             seconds=time.perf_counter() - started,
             images_per_second=0.0,

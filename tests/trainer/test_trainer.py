@@ -346,3 +346,12 @@ def test_workers_get_a_small_picklable_trainer_factory() -> None:
     assert evaluator.trainer.device.type == "cpu"
     result = evaluator.evaluate(Candidate(GENOME, None, (), None, False), seed=0, teacher=None)
     assert result.ok
+
+
+def test_a_batch_larger_than_the_split_is_the_whole_split() -> None:
+    """``batch_size = 1e12`` trains on the whole split a step, and records epochs as
+    passes over it (not 1e12 images a step)."""
+    t = trainer(epochs=2.0, batch_size=10**12)
+    result = t.train(GENOME, seed=0)
+    assert result.ok and result.steps == 2
+    assert result.epochs == pytest.approx(2.0)
