@@ -74,6 +74,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     from evonas.progress import ProgressDisplay
 
     display = ProgressDisplay()
+    display.starting(f"loading {scenario.data.dataset} and checking the scenario ...")
     try:
         result = run(
             scenario,
@@ -511,11 +512,22 @@ def _terminate(signum: int, frame: Any) -> None:
     raise Terminated()
 
 
+def apply_thread_policy() -> None:
+    """OpenMP threads that wait for each other sleep instead of spinning
+    (``OMP_WAIT_POLICY=PASSIVE``), unless the user chose a policy: with a core taken by
+    another process, spinning threads slowed training 10-20x (``benchmarks/contention.py``,
+    ``docs/decisions.md``). OpenMP reads it once, when torch loads, so it is set before that,
+    here, and worker processes inherit it."""
+    if "torch" not in sys.modules:
+        os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """The command line. Exit codes: 0 done; 1 the run produced no network (or failed on
     an error of evonas's own, or of the disk); 2 bad input (a message names the file, key
     or value; a traceback only with ``--debug`` or ``EVONAS_DEBUG=1``); 130 / 143
     interrupted by Ctrl-C / SIGTERM (resumable)."""
+    apply_thread_policy()
     args = build_parser().parse_args(argv)
     debug = args.debug or os.environ.get("EVONAS_DEBUG", "") not in ("", "0")
     from evonas.core.errors import UserError

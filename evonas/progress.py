@@ -1,9 +1,10 @@
 """The progress display: an observer of the search, on a terminal or in a log.
 
 On a terminal, one line rewritten in place, fitted to the terminal's width: evaluations,
-the front's best error and size, hypervolume, elapsed time and ETA (the budget's own
-measure of how far the search is), and the network just evaluated with its score; while a
-network trains, the line names it. Piped, one log line per evaluated network.
+the front's best error and size, hypervolume, training speed (images per second), elapsed
+time and ETA (the budget's own measure of how far the search is), and the network just
+evaluated with its score; while networks train, the line names the oldest of them (the one
+training, in process) and how many more wait. Piped, one log line per evaluated network.
 """
 
 from __future__ import annotations
@@ -35,20 +36,39 @@ class ProgressDisplay(Observer):
         self.stream = stream or sys.stdout
         self.tty = self.stream.isatty()
         self._status = ""
+        self._training: dict[int, str] = {}  # submitted, not yet evaluated: what each is
+
+    def starting(self, what: str) -> None:
+        """Says what happens before the first network trains (loading data, say)."""
+        if self.tty:
+            self._write(what)
 
     def on_submit(self, search: SearchState, ident: int, candidate: Candidate) -> None:
+        how = "fine-tuning" if candidate.state is not None else "training"
+        self._training[ident] = f"{how} #{ident} {candidate.genome.short_summary()}"
         if self.tty:
-            how = "fine-tuning" if candidate.state is not None else "training"
-            self._write(f"{self._status} | {how} #{ident} {candidate.genome.short_summary()}")
+            self._write(self._line())
+
+    def _line(self, last: str = "") -> str:
+        parts = [self._status, last]
+        if self._training:
+            oldest = self._training[min(self._training)]
+            more = len(self._training) - 1
+            parts.append(oldest + (f" (+{more} waiting)" if more else ""))
+        return " | ".join(p for p in parts if p)
 
     def on_individual(self, search: SearchState, ind: Individual) -> None:
         p, b = search.progress, search.budget
+        self._training.pop(ind.id, None)
         front = search.archive.front()
         errors = [i.objectives.get("val_error", math.nan) for i in front]
         best = min(errors) if errors else math.nan
+        ips = ind.train.images_per_second
+        speed = f" | {ips:,.0f} img/s" if ips else ""
         self._status = (
             f"eval {p.evaluations} | best err {best:.4f} | front {len(front)}"
-            f" | hv {p.hypervolume:.4f} | {duration(p.seconds)}, ETA {duration(b.eta_seconds(p))}"
+            f" | hv {p.hypervolume:.4f}{speed} | {duration(p.seconds)},"
+            f" ETA {duration(b.eta_seconds(p))}"
         )
         if ind.ok:
             score = ", ".join(f"{k} {format_quantity(v)}" for k, v in ind.objectives.items())
@@ -56,7 +76,7 @@ class ProgressDisplay(Observer):
             score = f"{ind.status}: {ind.error}"
         line = f"{self._status} | #{ind.id} {score} | {ind.genome.short_summary()}"
         if self.tty:
-            self._write(line)
+            self._write(self._line(f"#{ind.id} {score}") if self._training else line)
         else:
             self.stream.write(time.strftime("%H:%M:%S ") + line + "\n")
             self.stream.flush()

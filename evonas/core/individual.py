@@ -122,6 +122,7 @@ class TrainFacts:
     epochs: float = 0.0  # passes over the training split
     steps: int = 0  # optimiser steps
     train_seconds: float = 0.0  # training time, evaluation excluded
+    images_per_second: float = 0.0  # training speed (0: not trained)
     train_loss: float | None = None  # mean loss over the last steps (None when failed)
     elapsed: float = 0.0  # seconds since the search started, when the result was recorded
 

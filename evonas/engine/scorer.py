@@ -216,5 +216,6 @@ def _facts(result: TrainResult | None, candidate: Candidate) -> TrainFacts:
         facts.epochs = result.epochs
         facts.steps = result.steps
         facts.train_seconds = round(result.seconds, 4)
+        facts.images_per_second = round(result.images_per_second, 1)
         facts.train_loss = result.train_loss if math.isfinite(result.train_loss) else None
     return facts
