@@ -36,7 +36,8 @@ class ProgressDisplay(Observer):
         self.stream = stream or sys.stdout
         self.tty = self.stream.isatty()
         self._status = ""
-        self._training: dict[int, str] = {}  # submitted, not yet evaluated: what each is
+        # submitted, not yet evaluated: ("training #5", its network) by id
+        self._training: dict[int, tuple[str, str]] = {}
 
     def starting(self, what: str) -> None:
         """Says what happens before the first network trains (loading data, say)."""
@@ -45,16 +46,19 @@ class ProgressDisplay(Observer):
 
     def on_submit(self, search: SearchState, ident: int, candidate: Candidate) -> None:
         how = "fine-tuning" if candidate.state is not None else "training"
-        self._training[ident] = f"{how} #{ident} {candidate.genome.short_summary()}"
+        self._training[ident] = (f"{how} #{ident}", candidate.genome.short_summary())
         if self.tty:
             self._write(self._line())
 
     def _line(self, last: str = "") -> str:
-        parts = [self._status, last]
+        """The status, then what trains (before the last result: a narrow terminal cuts
+        the end of the line)."""
+        parts = [self._status]
         if self._training:
-            oldest = self._training[min(self._training)]
+            label, network = self._training[min(self._training)]
             more = len(self._training) - 1
-            parts.append(oldest + (f" (+{more} waiting)" if more else ""))
+            parts.append(label + (f" (+{more} waiting)" if more else "") + f" {network}")
+        parts.append(last)
         return " | ".join(p for p in parts if p)
 
     def on_individual(self, search: SearchState, ind: Individual) -> None:

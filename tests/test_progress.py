@@ -31,8 +31,8 @@ def test_the_line_names_the_network_training_and_those_waiting() -> None:
     assert not any(line.startswith("|") for line in shown)
     # the 5 initial networks are submitted together: the line names #0, the oldest, and
     # the four after it; once #0 is evaluated it names #1
-    assert any("training #0 " in line and "(+4 waiting)" in line for line in shown)
-    assert any("training #1 " in line and "(+3 waiting)" in line for line in shown)
+    assert any("training #0 (+4 waiting) " in line for line in shown)
+    assert any("training #1 (+3 waiting) " in line for line in shown)
 
 
 def test_the_training_speed_is_shown_once_known() -> None:
