@@ -10,7 +10,8 @@ _QUANTITY = re.compile(r"^\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*(\D*?
 
 def parse_quantity(value: float | int | str, unit: str = "") -> float:
     """A number, or a string with an SI prefix and optionally the objective's unit:
-    ``"2ms"`` (unit ``s``) is 0.002, ``"100k"`` is 1e5, ``"1.5GFLOPs"`` is 1.5e9."""
+    ``"2ms"`` (unit ``s``) is 0.002, ``"100k"`` is 1e5, ``"1.5GFLOPs"`` is 1.5e9, ``"15%"``
+    is 0.15."""
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return float(value)
     match = _QUANTITY.match(str(value))
@@ -21,6 +22,8 @@ def parse_quantity(value: float | int | str, unit: str = "") -> float:
         rest = rest[: -len(unit)]
     if rest == "":
         return number
+    if rest == "%":
+        return number / 100.0
     if rest in SI:
         return number * SI[rest]
     expected = f"the objective's unit {unit!r}" if unit else "no unit (the objective has none)"

@@ -80,7 +80,10 @@ def pick(run: Run, where: Sequence[str] = (), best: str | None = None) -> Indivi
     if best is not None:
         info = next((o for o in objectives if o.name == best), None)
         if info is None:
-            raise PickError(f"--best {best!r}: the run has no such objective")
+            raise PickError(
+                f"--best {best!r}: the run has no such objective; "
+                f"it has {', '.join(o.name for o in objectives)}"
+            )
         return min(front, key=lambda i: (info.minimised(i.objectives[best]), i.id))
     return knee(front, objectives)
 

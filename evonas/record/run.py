@@ -140,6 +140,44 @@ class Run:
     def hypervolume(self) -> float:
         return hypervolume(normalised_matrix(self.pareto_front(), self.objectives))
 
+    def pick(self, where: Sequence[str] = (), best: str | None = None) -> Individual:
+        """The front's network meeting every condition of ``where`` (``"params<=100k"``,
+        ``"val_error<=15%"``), best on ``best``, or the knee of the front without it: what
+        ``evonas pick`` chooses (Optuna's ``best_trials`` with a preference)."""
+        from evonas.record.pick import pick
+
+        return pick(self, where, best)
+
+    def rows(self) -> list[dict[str, Any]]:
+        """Every evaluated network as a flat row: id, parent, status, objectives, whether
+        it is on the front, epochs trained, training seconds, network notation."""
+        front = {i.id for i in self.pareto_front()}
+        return [
+            {
+                "id": ind.id,
+                "parent_id": ind.parent_id,
+                "status": str(ind.status),
+                **ind.objectives,
+                "on_front": ind.id in front,
+                "epochs": ind.train.epochs,
+                "train_seconds": ind.train.train_seconds,
+                "morphisms": "+".join(m.name for m in ind.morphisms),
+                "network": ind.genome.short_summary(),
+            }
+            for ind in self.history()
+        ]
+
+    def to_dataframe(self) -> Any:
+        """:meth:`rows` as a pandas DataFrame (pandas is not a dependency of evonas)."""
+        try:
+            import pandas as pd
+        except ImportError:
+            raise ImportError(
+                "Run.to_dataframe needs pandas (pip install pandas); Run.rows() gives the "
+                "same table as a list of dicts"
+            ) from None
+        return pd.DataFrame(self.rows())
+
     def stop_reason(self) -> str | None:
         """Why the search stopped, as recorded (None: still running, or killed)."""
         return self.record.stop_reason()

@@ -96,3 +96,19 @@ def test_a_cheap_constraint_no_initial_network_meets_is_reported_before_training
     err = capsys.readouterr().err
     assert "no initial network meets the hard constraints" in err and "params = " in err
     assert not (tmp_path / "never").exists()
+
+
+def test_percentages_and_the_python_api_choose_as_the_command_line(known_run: Path) -> None:
+    run = load_run(known_run)
+    assert run.pick(["val_error<=12%"], "params").id == 2
+    assert run.pick(["params<=100k"], "val_error").id == pick(run, ["params<=100k"], "val_error").id
+    assert run.pick().id == pick(run).id
+    with pytest.raises(PickError, match="it has val_error, params, latency"):
+        run.pick(best="accuracy")
+
+
+def test_every_network_is_a_row(known_run: Path) -> None:
+    rows = load_run(known_run).rows()
+    assert [r["id"] for r in rows] == list(KNOWN)
+    assert [r["on_front"] for r in rows] == [True] * 5 + [False]
+    assert rows[2]["params"] == 90e3 and rows[2]["status"] == "ok"
