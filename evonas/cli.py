@@ -330,7 +330,7 @@ def cmd_export(args: argparse.Namespace) -> int:
         ident,
         fmt=args.format,
         out=Path(args.out) if args.out else None,
-        retrain_epochs=args.retrain_epochs,
+        retrain_epochs=args.retrain_epochs or 0.0,
         from_scratch=args.from_scratch,
     )
     print(f"weights: {result.weights}")
@@ -433,7 +433,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--retrain-epochs",
         type=float,
-        default=0.0,
+        default=None,
         help="first train this many epochs on the full training split and report the test "
         "accuracy (continuing from the searched weights, or see --from-scratch)",
     )

@@ -17,7 +17,7 @@ from torch import nn
 from evonas.data.datasets import TaskData
 from evonas.model.builder import build_model
 from evonas.record.run import Run
-from evonas.record.run_record import RecordError
+from evonas.record.run_record import RecordError, safe_folder
 from evonas.scenario.build import load_data
 from evonas.space.genome import Genome
 from evonas.trainer.trainer import Trainer
@@ -98,7 +98,9 @@ def export_model(
         )
     model = Normalised(net, run.mean, run.std).eval()
     path = out or run.dir / "export" / f"{ident}{SUFFIX[fmt]}"
-    path.parent.mkdir(parents=True, exist_ok=True)
+    safe_folder(path.parent)
+    if path.is_symlink():
+        raise RecordError(f"{path} is a symbolic link; remove it, or export with --out")
     example = torch.rand((2, *run.input_shape))  # 2: a batch size torch.export keeps dynamic
     batch = {"x": {0: torch.export.Dim("batch", min=1, max=65536)}}
     diff = None

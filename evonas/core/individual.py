@@ -10,6 +10,7 @@ told and the run record stores.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field, fields
 from enum import StrEnum
@@ -22,6 +23,10 @@ if TYPE_CHECKING:
 
 StateDict = dict[str, "torch.Tensor"]
 """A network's weights and buffers, by parameter name (``GenomeNet.state_dict()``)."""
+
+SAFE_NAME = re.compile(r"^[A-Za-z_][\w.:-]{0,127}$")
+"""What a plug-in's name (a morphism, an objective) read from a run directory may be: a
+registered name or ``module:attribute``, nothing a terminal or a browser would interpret."""
 
 Site = tuple[str, ...]
 """Where a morphism acts, as node ids (meaning depends on the morphism)."""
@@ -51,7 +56,10 @@ class MorphismRecord:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> MorphismRecord:
-        return cls(str(d["name"]), tuple(d["site"]), dict(d.get("details", {})))
+        name = d["name"]
+        if not isinstance(name, str) or not SAFE_NAME.match(name):
+            raise ValueError(f"morphism name {name!r} is not a plug-in name")
+        return cls(name, tuple(d["site"]), dict(d.get("details", {})))
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,7 @@ comparison of several runs. matplotlib is imported here only, with a file backen
 
 from __future__ import annotations
 
+import io
 import itertools
 import math
 from collections.abc import Sequence
@@ -13,7 +14,7 @@ import numpy as np
 
 from evonas.core.pareto import ParetoArchive, minimised_matrix, non_dominated
 from evonas.record.run import check_comparable
-from evonas.record.run_record import RecordError
+from evonas.record.run_record import RecordError, atomic_write_bytes, safe_folder
 
 if TYPE_CHECKING:
     from evonas.record.run import Run
@@ -29,11 +30,13 @@ def _plt() -> Any:
 
 
 def _save(fig: Any, out: Path, name: str) -> list[Path]:
-    out.mkdir(parents=True, exist_ok=True)
+    safe_folder(out)
     files = []
     for ext in ("png", "svg"):
         path = out / f"{name}.{ext}"
-        fig.savefig(path, dpi=130, bbox_inches="tight")
+        buffer = io.BytesIO()
+        fig.savefig(buffer, format=ext, dpi=130, bbox_inches="tight")
+        atomic_write_bytes(path, buffer.getvalue())  # a link at ``path`` is replaced
         files.append(path)
     _plt().close(fig)
     return files

@@ -25,7 +25,7 @@ from evonas.core.individual import Individual
 from evonas.core.pareto import ParetoArchive, constrained_ranks, minimised_matrix
 from evonas.core.units import format_quantity
 from evonas.record.run import Run, check_comparable
-from evonas.record.run_record import RecordError
+from evonas.record.run_record import RecordError, atomic_write_text, safe_folder
 
 CLICK_JS = """
 var plot = document.getElementById('{div}');
@@ -309,6 +309,6 @@ def write_report(runs: Sequence[Run], out: Path) -> Path:
         f"<style>{STYLE}</style><script type='text/javascript'>{get_plotlyjs()}</script>"
         f"</head><body>{''.join(parts)}</body></html>"
     )
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(page, encoding="utf-8")
+    safe_folder(out.parent)
+    atomic_write_text(out, page)  # a link at ``out`` is replaced, never followed
     return out

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import math
 import os
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from evonas.core.individual import Individual
+from evonas.core.individual import SAFE_NAME, Individual
 from evonas.core.pareto import ObjectiveInfo, ParetoArchive, hypervolume, normalised_matrix
 from evonas.model.builder import GenomeNet, build_model
 from evonas.record.run_record import RecordError, RunRecord
@@ -32,6 +33,10 @@ class TaskInfo:
     mean: tuple[float, ...]
     std: tuple[float, ...]
     dataset: str = ""  # the loader's description of the data
+
+
+SAFE_UNIT = re.compile(r"^[\w/%.µ-]{0,24}$")
+"""An objective's unit as read from a run directory (``s``, ``FLOPs``, ``uJ``)."""
 
 
 @dataclass(frozen=True)
@@ -66,24 +71,41 @@ class RunConfig:
         try:
             task = d["task"]
             c, h, w = (int(v) for v in task["input_shape"])
-            return cls(
-                scenario=scenario_from_dict(d["scenario"], source=source),
-                objectives=tuple(ObjectiveInfo.from_dict(o) for o in d["objectives"]),
-                task=TaskInfo(
-                    (c, h, w),
-                    int(task["num_classes"]),
-                    tuple(float(v) for v in task["mean"]),
-                    tuple(float(v) for v in task["std"]),
-                    str(task.get("dataset") or ""),
+            return _check_names(
+                cls(
+                    scenario=scenario_from_dict(d["scenario"], source=source),
+                    objectives=tuple(ObjectiveInfo.from_dict(o) for o in d["objectives"]),
+                    task=TaskInfo(
+                        (c, h, w),
+                        int(task["num_classes"]),
+                        tuple(float(v) for v in task["mean"]),
+                        tuple(float(v) for v in task["std"]),
+                        str(task.get("dataset") or ""),
+                    ),
+                    import_paths=tuple(str(p) for p in d.get("import_paths", [])),
                 ),
-                import_paths=tuple(str(p) for p in d.get("import_paths", [])),
+                source,
             )
         except ScenarioError:
             raise
-        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        except (KeyError, TypeError, ValueError, AttributeError, RecursionError) as exc:
             raise RecordError(
                 f"{source}: damaged run config ({type(exc).__name__}: {exc})"
             ) from None
+
+
+def _check_names(config: RunConfig, source: str) -> RunConfig:
+    """Names read from a run directory reach terminals and reports: they must be plug-in
+    names and units, with nothing a terminal or a browser would interpret."""
+    for o in config.objectives:
+        if not SAFE_NAME.match(o.name) or not SAFE_UNIT.match(o.unit):
+            raise RecordError(
+                f"{source}: objective {o.name!r} (unit {o.unit!r}) is not a plug-in name and "
+                "unit; this run directory was not written by evonas"
+            )
+    if not re.fullmatch(r"[\w .:-]{1,128}", config.scenario.name):
+        raise RecordError(f"{source}: scenario name {config.scenario.name!r} is not a name")
+    return config
 
 
 @dataclass

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import contextlib
 import csv
+import errno
 import fcntl
 import io
 import json
@@ -56,10 +57,38 @@ class RunInUse(RecordError):
     """Another process holds the run directory."""
 
 
+def open_regular(path: Path, flags: int, mode: int = 0o644) -> int:
+    """``os.open`` that never follows a symbolic link at ``path``: a link planted in a run
+    directory (``.lock`` -> a file of yours) must not make evonas write where it points."""
+    try:
+        return os.open(path, flags | os.O_NOFOLLOW, mode)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise RecordError(
+                f"{path} is a symbolic link; evonas writes only regular files in a run "
+                "directory: remove the link"
+            ) from None
+        raise
+
+
+def safe_folder(path: Path) -> Path:
+    """A folder to write into, created if missing; a symbolic link is refused (whatever it
+    points to), so nothing is written outside a run directory through one."""
+    if path.is_symlink():
+        raise RecordError(
+            f"{path} is a symbolic link; evonas writes only into real folders of a run "
+            "directory: remove the link"
+        )
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
 def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Writes ``data`` to ``path`` through a temporary file, fsync and rename."""
+    """Writes ``data`` to ``path`` through a temporary file, fsync and rename (a symbolic
+    link at ``path`` is replaced, never followed)."""
     tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
-    with open(tmp, "wb") as f:
+    fd = open_regular(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
+    with os.fdopen(fd, "wb") as f:
         f.write(data)
         f.flush()
         os.fsync(f.fileno())
@@ -111,7 +140,7 @@ class RunRecord(Observer):
                 raise RecordError(f"cannot create the run directory {self.dir}: {exc}") from None
         elif not self.dir.is_dir():
             raise RecordError(f"{self.dir} is not a run directory (no such directory)")
-        fd = os.open(self.dir / LOCK, os.O_RDWR | os.O_CREAT, 0o644)
+        fd = open_regular(self.dir / LOCK, os.O_RDWR | os.O_CREAT)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -144,7 +173,7 @@ class RunRecord(Observer):
                 f"{self.dir} already holds a run (events.jsonl exists); "
                 "use 'evonas resume' to continue it, or choose another --out"
             )
-        self.weights_dir.mkdir(parents=True, exist_ok=True)
+        safe_folder(self.weights_dir)
         self.write_config(config)
         atomic_write_text(self.dir / "environment.json", json.dumps(env, indent=2, sort_keys=True))
         (self.dir / EVENTS).touch()
@@ -185,7 +214,7 @@ class RunRecord(Observer):
         """Why the search last stopped (None: it has not stopped, or was killed)."""
         try:
             return str(json.loads((self.dir / STOP).read_text(encoding="utf-8"))["reason"])
-        except (OSError, ValueError, KeyError, TypeError):
+        except (OSError, *_DAMAGED):
             return None
 
     def rewrite_events(self, individuals: Sequence[Individual]) -> None:
@@ -220,6 +249,9 @@ class RunRecord(Observer):
         """A candidate's weights (``torch.load(weights_only=True)``); a corrupted or
         truncated file raises :class:`RecordError` naming it."""
         path = self.weight_path(ident)
+        if path.is_symlink() or (path.exists() and not path.is_file()):
+            # a FIFO would block the read forever; a link points outside the run
+            raise RecordError(f"weights file {path} is not a regular file")
         try:
             state = torch.load(path, map_location="cpu", weights_only=True)
         except FileNotFoundError:
@@ -239,19 +271,22 @@ class RunRecord(Observer):
             raise RecordError(f"{self.dir} is not a run directory (no {EVENTS})")
         if not path.is_file():
             raise RecordError(f"{self.dir} is not a run directory ({EVENTS} is not a file)")
-        lines = path.read_bytes().splitlines()
-        for number, line in enumerate(lines, start=1):
-            if not line.strip():
-                continue
-            try:
-                yield Individual.from_dict(json.loads(line.decode("utf-8")))
-            except (ValueError, KeyError, TypeError, AttributeError, GenomeError) as exc:
-                if number == len(lines):
-                    return  # a torn last line: the run was killed while writing it
-                raise RecordError(
-                    f"{path}:{number}: damaged event ({type(exc).__name__}: {exc}); remove "
-                    "this line and the ones after it to resume from the last good state"
-                ) from None
+        with open(path, "rb") as f:  # a stream: a journal of any length, line by line
+            number, line = 0, f.readline()
+            while line:
+                number, nxt = number + 1, f.readline()
+                if line.strip():
+                    try:
+                        yield Individual.from_dict(json.loads(line.decode("utf-8")))
+                    except (*_DAMAGED, GenomeError) as exc:
+                        if not nxt:
+                            return  # a torn last line: the run was killed while writing it
+                        raise RecordError(
+                            f"{path}:{number}: damaged event ({type(exc).__name__}: {exc}); "
+                            "remove this line and the ones after it to resume from the last "
+                            "good state"
+                        ) from None
+                line = nxt
 
     def event_lines(self) -> int:
         """Non-empty lines of the journal (a torn last line included)."""
@@ -262,14 +297,15 @@ class RunRecord(Observer):
         """Recorded cheap objectives by genome hash (a torn line is ignored)."""
         path = self.dir / CHEAP
         out: dict[str, dict[str, float]] = {}
-        if path.exists():
-            for line in path.read_bytes().splitlines():
-                try:  # a line that is not what this file holds is measured again
-                    entry = json.loads(line.decode("utf-8"))
-                    values = {str(k): float(v) for k, v in entry["values"].items()}
-                    out[str(entry["hash"])] = values
-                except (ValueError, KeyError, TypeError, AttributeError):
-                    continue
+        if path.is_file() and not path.is_symlink():
+            with open(path, "rb") as f:
+                for line in f:
+                    try:  # a line that is not what this file holds is measured again
+                        entry = json.loads(line.decode("utf-8"))
+                        values = {str(k): float(v) for k, v in entry["values"].items()}
+                        out[str(entry["hash"])] = values
+                    except _DAMAGED:
+                        continue
         return out
 
     def config(self) -> dict[str, Any]:
@@ -280,15 +316,20 @@ class RunRecord(Observer):
             data = json.loads(path.read_bytes().decode("utf-8"))
         except FileNotFoundError:
             raise RecordError(f"{self.dir} is not a run directory (no config.json)") from None
-        except (OSError, ValueError) as exc:
+        except (OSError, ValueError, RecursionError) as exc:
             raise RecordError(f"{path} is damaged ({type(exc).__name__}: {exc})") from None
         if not isinstance(data, dict):
             raise RecordError(f"{path} is damaged (holds {type(data).__name__}, not a table)")
         return data
 
 
+_DAMAGED = (ValueError, KeyError, TypeError, AttributeError, RecursionError)
+"""What reading a damaged or crafted record raises (deep nesting: RecursionError)."""
+
+
 def _append_line(path: Path, line: str) -> None:
-    with open(path, "a", encoding="utf-8") as f:
+    fd = open_regular(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT)
+    with os.fdopen(fd, "a", encoding="utf-8") as f:
         f.write(line + "\n")
         f.flush()
         os.fsync(f.fileno())
