@@ -50,3 +50,20 @@ def test_a_plugin_parameter_of_the_wrong_type_is_named(
     path.write_text(BASE + f'\n[strategy]\nname = "lemonade"\nparams = {params}\n')
     with pytest.raises(ScenarioError, match=message):
         resolve(load_scenario(path), str(path))
+
+
+@pytest.mark.parametrize(
+    ("options", "key"),
+    [
+        ("{ n_train = -5 }", "data.options.n_train"),
+        ("{ num_classes = 1 }", "data.options.num_classes"),
+        ("{ shape = [1, 0, 8] }", "data.options.shape"),
+    ],
+)
+def test_a_dataset_option_out_of_range_is_named(tmp_path: Path, options: str, key: str) -> None:
+    from evonas.scenario import load_data
+
+    path = tmp_path / "s.toml"
+    path.write_text(BASE + f'\n[data]\ndataset = "synthetic"\noptions = {options}\n')
+    with pytest.raises(ScenarioError, match=rf"^{key}: must be"):
+        load_data(load_scenario(path))

@@ -35,6 +35,16 @@ FASHION_FILES = {
 }
 
 
+class DataOptionError(UserError, ValueError):
+    """A loader's option out of range; ``key`` names it (``n_train``), so the message can
+    point at ``data.options.n_train``."""
+
+    def __init__(self, key: str, problem: str) -> None:
+        super().__init__(f"{key}: {problem}")
+        self.key = key
+        self.problem = problem
+
+
 class DataNotFoundError(UserError, FileNotFoundError):
     """A dataset's files were not found; the message says where to put or get them."""
 
@@ -313,6 +323,16 @@ def synthetic(
 ) -> TaskData:
     """A small, learnable image task for tests: each class is a random smooth template;
     images are a template, randomly shifted by up to 1 pixel, plus noise."""
+    for key, value, least in (("n_train", n_train, 2), ("n_test", n_test, 1)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < least:
+            raise DataOptionError(key, f"must be an integer >= {least}, got {value!r}")
+    if isinstance(num_classes, bool) or not isinstance(num_classes, int) or num_classes < 2:
+        raise DataOptionError("num_classes", f"must be an integer >= 2, got {num_classes!r}")
+    dims = list(shape) if isinstance(shape, (list, tuple)) else []
+    if len(dims) != 3 or not all(isinstance(d, int) and d >= 1 for d in dims) or dims[0] > 4:
+        raise DataOptionError(
+            "shape", f"must be [channels (1-4), height, width], positive integers, got {shape!r}"
+        )
     gen = torch.Generator().manual_seed(seed)
     templates = F.avg_pool2d(torch.rand((num_classes, *shape), generator=gen), 3, 1, 1)
 

@@ -26,7 +26,7 @@ from evonas.core.registry import (
     takes_var_keyword,
 )
 from evonas.core.seeds import Stream, generator
-from evonas.data.datasets import DATASETS, TaskData, make_task
+from evonas.data.datasets import DATASETS, DataOptionError, TaskData, make_task
 from evonas.engine.assemble import assemble_search
 from evonas.engine.scorer import Scorer
 from evonas.engine.search import Search
@@ -235,6 +235,9 @@ def load_data(s: Scenario) -> TaskData:
         return DATASETS.create(name, **kwargs)
     except RegistryError as exc:
         raise ScenarioError(f"data.dataset: {exc}") from None
+    except DataOptionError as exc:
+        where = f"data.options.{exc.key}" if exc.key in s.data.options else f"data.{exc.key}"
+        raise ScenarioError(f"{where}: {exc.problem}") from None
     except UserError:
         raise
     except Exception as exc:  # the loader's own check of its options, or its own bug
