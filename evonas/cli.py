@@ -7,6 +7,7 @@ Exit codes: 0 success; 1 the run failed; 2 bad usage or a bad scenario (nothing 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import math
 import os
 import re
@@ -174,18 +175,22 @@ def cmd_show(args: argparse.Namespace) -> int:
     first = run.objectives[0]
     rest = sorted((i for i in history if i.id not in on_front), key=lambda i: _sort_key(i, first))
     rows = sorted(front, key=lambda i: _sort_key(i, first)) + (rest if args.all else [])
-    title = "all evaluated networks, the front first" if args.all else "Pareto front"
-    print(
-        f"{title} of {run.dir} ({len(rows)} rows, by {first.name}; lower is better for "
-        + ", ".join(o.name for o in run.objectives if o.direction == "min")
-        + ")"
+    what = "Every network of {}, the front first" if args.all else "Pareto front of {}"
+    lower = [o.name for o in run.objectives if o.direction == "min"]
+    higher = [o.name for o in run.objectives if o.direction == "max"]
+    better = "; ".join(
+        f"{word} is better for {', '.join(names)}"
+        for word, names in (("lower", lower), ("higher", higher))
+        if names
     )
+    print(f"{what.format(run.dir)}: {len(rows)} networks by {first.name}; {better}")
     if front and all(i.violation > 0 for i in front):
         print("no network meets the constraints: the front shows the least violating ones")
     _print_table(_show_table(run, rows, on_front, {i.id: i for i in history}))
     if args.id is not None:
+        genome = run.individual(args.id).genome
         print()
-        print(run.individual(args.id).genome.summary())
+        print(genome.summary().replace(f"Genome {genome.short_hash}", f"#{args.id}", 1))
     return 0
 
 
@@ -546,12 +551,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     except NothingEvaluated as exc:
         print(f"evonas: error: {exc}", file=sys.stderr)
         return 1
-    except OSError as exc:  # a full disk, a read-only folder: the run can be resumed
+    except BrokenPipeError:  # the reader went away (``evonas show RUN | head``): as cat does
+        with contextlib.suppress(OSError):
+            sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - nothing more is written
+        return 0
+    except OSError as exc:  # a full disk, a read-only folder
         if debug:
             raise
-        where = getattr(args, "out", None) or getattr(args, "run_dir", None)
         print(f"evonas: error: {exc}", file=sys.stderr)
-        if where:
+        where = getattr(args, "out", None) or getattr(args, "run_dir", None)
+        if where and args.func in (cmd_run, cmd_resume) and Path(where, "config.json").is_file():
             print(f"evonas: fix it, then continue with 'evonas resume {where}'", file=sys.stderr)
         return 1
     except KeyboardInterrupt as exc:

@@ -259,3 +259,18 @@ def test_the_command_line_starts_without_torch() -> None:
         [sys.executable, "-m", "evonas", "--version"], capture_output=True, text=True, check=True
     )
     assert version.stdout.strip() == f"evonas {evonas.__version__}"
+
+
+def test_show_heads_its_table_and_a_network_as_everything_else_does(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    scenario = tmp_path / "tiny.toml"
+    scenario.write_text(tiny_scenario(evaluations=3))
+    assert main(["run", str(scenario), "--out", str(tmp_path / "run")]) == 0
+    capsys.readouterr()
+    assert main(["show", str(tmp_path / "run"), "--all", "--id", "1"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].startswith(f"Every network of {tmp_path / 'run'}, the front first: 3 networks")
+    assert "lower is better for val_error" in out[0]
+    assert any(line.startswith("#1: ") for line in out)
+    assert not any("k FLOPs" not in line and "K FLOPs" in line for line in out)

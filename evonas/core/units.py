@@ -33,7 +33,8 @@ def parse_quantity(value: float | int | str, unit: str = "") -> float:
 
 
 def format_quantity(value: float, unit: str = "") -> str:
-    """``18900`` -> ``"18.9K"``; ``0.00014`` (unit ``s``) -> ``"0.14 ms"``: three digits."""
+    """``18900`` -> ``"18.9k"`` (SI, as ``--where`` and scenarios write it); ``0.00014``
+    (unit ``s``) -> ``"0.14 ms"``: three digits."""
     if value != value:  # nan
         return "nan"
     if unit == "s":
@@ -43,7 +44,7 @@ def format_quantity(value: float, unit: str = "") -> str:
                 return f"{value / scale:.3g} {name}"
         return f"{value / 1e-9:.3g} ns"
     if abs(value) >= 1000:
-        for scale, name in ((1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "K")):
+        for scale, name in ((1e12, "T"), (1e9, "G"), (1e6, "M"), (1e3, "k")):
             if abs(value) >= scale:
                 text = f"{value / scale:.3g}{name}"
                 return f"{text} {unit}".rstrip() if unit else text

@@ -40,7 +40,7 @@ def test_quantities(text: str | int, unit: str, value: float) -> None:
 def test_a_wrong_unit_is_named() -> None:
     with pytest.raises(ValueError, match="'kg' is not an SI prefix"):
         parse_quantity("2kg", "s")
-    assert format_quantity(18900) == "18.9K" and format_quantity(0.00014, "s") == "0.14 ms"
+    assert format_quantity(18900) == "18.9k" and format_quantity(0.00014, "s") == "0.14 ms"
 
 
 def test_constrained_domination_on_a_hand_worked_set() -> None:

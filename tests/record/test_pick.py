@@ -81,7 +81,7 @@ def test_pick_and_export_from_the_command_line(
 ) -> None:
     assert main(["pick", str(known_run), "--where", "params<=100k", "--best", "val_error"]) == 0
     out = capsys.readouterr().out
-    assert out.strip().splitlines()[-1] == "2" and "1.8 ms" in out and "90K" in out
+    assert out.strip().splitlines()[-1] == "2" and "1.8 ms" in out and "90k" in out
     assert main(["show", str(known_run)]) == 0
     table = capsys.readouterr().out.splitlines()
     assert [line.split()[0] for line in table[2:]] == ["4", "3", "2", "1", "0"]
