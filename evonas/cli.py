@@ -412,18 +412,36 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--id", type=int, help="also print this candidate's full genome")
     p.set_defaults(func=cmd_show)
 
-    p = sub.add_parser("plot", help="write the run's plots (PNG and SVG)")
-    p.add_argument("run_dir")
+    p = sub.add_parser(
+        "plot",
+        help="write the run's plots (PNG and SVG)",
+        description="Write a run's plots as PNG and SVG: the front (every pair of "
+        "objectives), hypervolume over evaluations and time, how the front moved, a 3-D "
+        "front for three objectives, and the front's genealogy.",
+    )
+    p.add_argument("run_dir", help="a run directory (results/NAME)")
     p.add_argument("--out", help="folder for the plots (default RUN_DIR/plots)")
     p.set_defaults(func=cmd_plot)
 
-    p = sub.add_parser("compare", help="hypervolume over time and fronts of several runs")
-    p.add_argument("run_dirs", nargs="+")
+    p = sub.add_parser(
+        "compare",
+        help="hypervolume over time and fronts of several runs",
+        description="Plot several runs together: hypervolume over evaluations and time, and "
+        "their fronts overlaid. The runs must share objectives and normalisation.",
+    )
+    p.add_argument("run_dirs", nargs="+", help="two or more run directories")
     p.add_argument("--out", default="results/compare", help="folder for the plots")
     p.set_defaults(func=cmd_compare)
 
-    p = sub.add_parser("export", help="write a network for use outside evonas")
-    p.add_argument("run_dir")
+    p = sub.add_parser(
+        "export",
+        help="write a network for use outside evonas",
+        description="Write one network of a run (by id, or picked with --where/--best) as a "
+        "state_dict, a torch.export program, ONNX (checked with onnxruntime) or TorchScript; "
+        "it takes images scaled to [0, 1] and normalises them itself. With --retrain-epochs "
+        "it is first trained on the full training split and its test accuracy reported.",
+    )
+    p.add_argument("run_dir", help="a run directory (results/NAME)")
     p.add_argument("id", type=int, nargs="?", help="candidate id (see 'evonas show'); or pick one:")
     p.add_argument("--where", action="append", metavar="COND", help="as for 'evonas pick'")
     p.add_argument("--best", metavar="OBJECTIVE", help="as for 'evonas pick'")

@@ -117,7 +117,8 @@ def export_model(
     elif fmt == "exported_program":
         torch.export.save(torch.export.export(model, (example,), dynamic_shapes=batch), path)
     elif fmt == "torchscript":
-        with torch.no_grad():
+        with torch.no_grad(), warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # TorchScript's deprecation notice, every call
             torch.jit.trace(model, example).save(str(path))
     else:
         if importlib.util.find_spec("onnxscript") is None:
@@ -135,6 +136,9 @@ def export_model(
                 output_names=["logits"],
                 dynamic_shapes=batch,
                 verbose=False,
+                # one self-contained file (searched networks are far below 2 GB): a
+                # separate .onnx.data would break a copy of the .onnx alone
+                external_data=False,
             )
         diff = check_onnx(path, model, _images(run, data))
     return Exported(path, weights, test_acc, diff)
