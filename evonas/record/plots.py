@@ -66,9 +66,30 @@ def _axes(ax: Any, x: Any, y: Any) -> None:
     ax.set_ylabel(_label(y))
     if x.log_scale:
         ax.set_xscale("log")
+        _log_ticks(ax.xaxis)
     if y.log_scale:
         ax.set_yscale("log")
+        _log_ticks(ax.yaxis)
     ax.grid(alpha=0.3)
+
+
+def _log_ticks(axis: Any) -> None:
+    """Log-axis labels that never overlap: at 1, 2 and 5 of each decade, written plainly
+    (``0.2``, ``50k``); matplotlib's default labels every minor tick of a narrow range in
+    scientific notation, and they ran into each other."""
+    from matplotlib import ticker
+
+    axis.set_major_locator(ticker.LogLocator(base=10, subs=(1.0, 2.0, 5.0), numticks=12))
+    axis.set_minor_locator(ticker.LogLocator(base=10, subs="auto", numticks=12))
+    axis.set_major_formatter(ticker.FuncFormatter(lambda v, _: _short(v)))
+    axis.set_minor_formatter(ticker.NullFormatter())
+
+
+def _short(value: float) -> str:
+    for scale, suffix in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
+        if abs(value) >= scale:
+            return f"{value / scale:g}{suffix}"
+    return f"{value:g}"
 
 
 FRONT_MARKER = 28  # area (points^2) of a front member's marker: sqrt(28) = 5.3 points wide
@@ -328,7 +349,7 @@ def plot_compare(runs: Sequence[Run], out: Path) -> list[Path]:
     (first two objectives). The runs must share their objectives."""
     check_comparable(runs)
     plt = _plt()
-    fig, (a, b, c) = plt.subplots(1, 3, figsize=(16, 4.3))
+    fig, (a, b, c) = plt.subplots(1, 3, figsize=(16, 4.3), layout="constrained")
     oa, ob = runs[0].objectives[0], runs[0].objectives[min(1, len(runs[0].objectives) - 1)]
     for k, r in enumerate(runs):
         hist = r.hypervolume_history()
