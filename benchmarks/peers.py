@@ -121,6 +121,9 @@ def main() -> None:
     parser.add_argument("--front", type=int, default=8, help="networks retrained per front")
     parser.add_argument("--seeds", type=int, default=3)
     parser.add_argument("--design", action="store_true", help="design seeds 0.. instead")
+    parser.add_argument(
+        "--first-seed", type=int, default=None, help="start here (default 100, or 0 with --design)"
+    )
     parser.add_argument("--quick", action="store_true", help="1 seed, 20 epochs, 1 retrain")
     parser.add_argument("--methods", nargs="*", default=None, help="default: all available")
     parser.add_argument("--scenario", default="scenarios/quick.toml")
@@ -134,6 +137,8 @@ def main() -> None:
             args.methods = [m for m in args.methods if m not in OPTUNA]
             print("optuna is not installed (pip install -e '.[bench]'): its peers are left out")
     first = DESIGN_SEEDS if args.design else HELD_OUT_SEEDS
+    if args.first_seed is not None:
+        first = args.first_seed
     seeds = list(range(first, first + args.seeds))
     base = load_scenario(args.scenario)
     out = Path(args.out or tempfile.mkdtemp(prefix="evonas-peers-"))
