@@ -96,7 +96,7 @@ def search(base: Scenario, method: str, seed: int, epochs: float, out: Path) -> 
 
 
 def retrain(
-    run: evonas.Run, chosen: list[Individual], trainer: Trainer, epochs: float, seed: int
+    chosen: list[Individual], trainer: Trainer, epochs: float, seed: int
 ) -> list[Individual]:
     """The chosen networks trained from scratch (one schedule), scored on the test split."""
     out = []
@@ -159,7 +159,7 @@ def main() -> None:
             history = run.history()
             chosen = prune_front(run.pareto_front(), infos, args.front)
             found[method].append(front_hv(chosen, infos))
-            tested = retrain(run, chosen, trainer, args.retrain_epochs, seed)
+            tested = retrain(chosen, trainer, args.retrain_epochs, seed)
             retrained[method].append(front_hv(tested, infos))
             spent = sum(i.train.epochs for i in history)
             best_test = min((i.objectives["val_error"] for i in tested), default=float("nan"))
