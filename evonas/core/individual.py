@@ -88,6 +88,8 @@ class Candidate:
     approximate: bool  # an approximate morphism was used: distil from the parent
     cheap: dict[str, float] = field(default_factory=dict)  # cheap objectives, before training
     epochs: float | None = None  # how long to train it; None: the trainer's setting
+    # what a learned acceptance step predicted of its expensive objectives (name, name.sd)
+    predicted: dict[str, float] = field(default_factory=dict)
 
     @property
     def calibrate(self) -> tuple[str, ...]:
@@ -159,6 +161,8 @@ class Individual:
     details: dict[str, Any] = field(default_factory=dict)  # per objective, e.g. latency IQR
     step: int | None = None  # individuals told to the strategy when it was proposed
     violation: float = 0.0  # of the objectives' hard constraints (0: feasible)
+    # what a learned acceptance step predicted before training (name, name.sd); {}: nothing
+    predicted: dict[str, float] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -178,6 +182,7 @@ class Individual:
             "details": self.details,
             "step": self.step,
             "violation": self.violation if math.isfinite(self.violation) else None,
+            **({"predicted": dict(self.predicted)} if self.predicted else {}),
         }
 
     @classmethod
@@ -199,7 +204,24 @@ class Individual:
             violation=math.inf
             if d.get("violation", 0.0) is None
             else float(d.get("violation", 0.0)),
+            predicted=_predicted(d.get("predicted")),
         )
+
+
+def _predicted(d: Any) -> dict[str, float]:
+    """A record's ``predicted`` values, checked: names of objectives, finite numbers."""
+    if d is None:
+        return {}
+    if not isinstance(d, dict):
+        raise ValueError(f"predicted must be an object of numbers, got {type(d).__name__}")
+    out = {}
+    for k, v in d.items():
+        if not isinstance(k, str) or not SAFE_NAME.match(k):
+            raise ValueError(f"predicted key {k!r} is not an objective's name")
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
+            raise ValueError(f"predicted {k} must be a finite number, got {v!r}")
+        out[k] = float(v)
+    return out
 
 
 def lineage_depths(individuals: Iterable[Individual]) -> dict[int, int]:

@@ -18,6 +18,7 @@ class Stream(IntEnum):
     TRAINING = 1  # a candidate's training seed, keyed by its id (init, batch order, augment)
     INITIAL = 2  # the initial networks a scenario samples
     STRATEGY = 3  # a strategy's draws, keyed by the number of individuals told (its step)
+    PREDICTOR = 4  # a learned predictor's fit, keyed by the number of rows it is fitted on
 
 
 # Offsets inside one candidate's training seed (a torch generator each): weight init and the

@@ -126,6 +126,7 @@ class Scorer:
             train=_facts(result, candidate),
             details=details,
             step=step,
+            predicted=dict(candidate.predicted),
         )
 
     def _failed(self) -> dict[str, float]:

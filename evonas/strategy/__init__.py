@@ -14,6 +14,7 @@ from evonas.strategy.base import (
 )
 from evonas.strategy.lemonade import Lemonade
 from evonas.strategy.nsga2 import NSGA2
+from evonas.strategy.predictor import AcceptPredicted
 from evonas.strategy.random_search import RandomSearch
 
 list_strategies = STRATEGIES.names
@@ -22,6 +23,7 @@ __all__ = [
     "ASHA",
     "NSGA2",
     "STRATEGIES",
+    "AcceptPredicted",
     "AgingEvolution",
     "Lemonade",
     "RandomSearch",

@@ -13,7 +13,7 @@ accepted as LEMONADE accepts. The measurements behind the defaults are in
 from __future__ import annotations
 
 from evonas.strategy.base import Evolution, register_strategy
-from evonas.strategy.steps import AgingTournament, KeepYoungest, ParentChooser
+from evonas.strategy.steps import Acceptance, AgingTournament, KeepYoungest, ParentChooser
 
 
 @register_strategy("aging")
@@ -29,7 +29,8 @@ class AgingEvolution(Evolution):
             ``"contribution"`` (by exclusive hypervolume), ``"uniform"``, or any registered
             chooser.
         candidates: children made per child trained (>= 1), each from its own tournament.
-        acceptance: which children made are trained: ``"sparse"`` or ``"all"``.
+        acceptance: which children made are trained: ``"sparse"``, ``"all"`` or
+            ``"predicted"`` (a learned predictor, :mod:`evonas.strategy.predictor`).
     """
 
     asynchronous = True
@@ -43,7 +44,7 @@ class AgingEvolution(Evolution):
         morphisms_per_child: float = 1.0,
         parent: ParentChooser | str = "contribution",
         candidates: int = 3,
-        acceptance: str = "sparse",
+        acceptance: Acceptance | str = "sparse",
     ) -> None:
         if not 2 <= sample_size <= population_size:
             raise ValueError(

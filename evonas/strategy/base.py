@@ -269,10 +269,12 @@ class Evolution(Strategy):
 
     def advance(self, individuals: list[Individual]) -> None:
         self.population = self.survival.survive(self.population, individuals, self.context)
+        self.acceptance.observe(individuals, self.context)
 
     def rebuild(self, history: Sequence[Individual]) -> bool:
         population = self.survival.restore(history, self.context)
         if population is None:
             return False
         self.population = population
+        self.acceptance.observe(history, self.context)
         return True

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from evonas.strategy.base import Evolution, register_strategy
 from evonas.strategy.density import inverse_density_weights, kde_density, kde_log_density
-from evonas.strategy.steps import KeepFront, ParentChooser
+from evonas.strategy.steps import Acceptance, KeepFront, ParentChooser
 
 __all__ = ["Lemonade", "inverse_density_weights", "kde_density", "kde_log_density"]
 
@@ -29,7 +29,8 @@ class Lemonade(Evolution):
         morphisms_per_child: mean number of morphisms a child is made with (geometric, >= 1).
         parent: parent chooser (:data:`~evonas.strategy.steps.PARENTS`): ``"contribution"``
             (exclusive hypervolume), ``"density"`` (the paper's), or any registered one.
-        acceptance: which children are trained: ``"sparse"`` (the paper's) or ``"all"``.
+        acceptance: which children are trained: ``"sparse"`` (the paper's), ``"all"`` or
+            ``"predicted"`` (a learned predictor, :mod:`evonas.strategy.predictor`).
     """
 
     def __init__(
@@ -40,7 +41,7 @@ class Lemonade(Evolution):
         p_approximate: float = 0.3,
         morphisms_per_child: float = 1.0,
         parent: ParentChooser | str = "contribution",
-        acceptance: str = "sparse",
+        acceptance: Acceptance | str = "sparse",
     ) -> None:
         if n_children < 1 or not 1 <= n_accept <= n_children:
             raise ValueError(

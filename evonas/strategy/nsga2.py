@@ -14,7 +14,7 @@ measurements behind the defaults are in ``docs/decisions.md``.
 from __future__ import annotations
 
 from evonas.strategy.base import Evolution, register_strategy
-from evonas.strategy.steps import ParentChooser, RankAndCrowding
+from evonas.strategy.steps import Acceptance, ParentChooser, RankAndCrowding
 
 
 @register_strategy("nsga2")
@@ -30,7 +30,8 @@ class NSGA2(Evolution):
             non-dominated, by exclusive hypervolume; the tournament where that says
             nothing), ``"tournament"`` (the paper's), or any registered chooser.
         candidates: children made per child trained (>= 1).
-        acceptance: which children made are trained: ``"sparse"`` or ``"all"``.
+        acceptance: which children made are trained: ``"sparse"``, ``"all"`` or
+            ``"predicted"`` (a learned predictor, :mod:`evonas.strategy.predictor`).
     """
 
     def __init__(
@@ -42,7 +43,7 @@ class NSGA2(Evolution):
         morphisms_per_child: float = 1.0,
         mating: ParentChooser | str = "contribution",
         candidates: int = 3,
-        acceptance: str = "sparse",
+        acceptance: Acceptance | str = "sparse",
     ) -> None:
         if population_size < 2:
             raise ValueError(f"nsga2 population_size must be >= 2, got {population_size}")

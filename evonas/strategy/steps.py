@@ -171,6 +171,11 @@ class Acceptance(ABC):
     ) -> list[Candidate]:
         """At most ``n`` of ``candidates`` (in their order), drawing from ``rng``."""
 
+    def observe(self, individuals: Sequence[Individual], context: StrategyContext) -> None:
+        """Evaluated individuals, in the order they are told (failed ones included): what a
+        step that learns from the history sees. Default: nothing."""
+        return None
+
 
 ACCEPTANCES: Registry[Acceptance] = Registry("acceptance", Acceptance)
 """Registered acceptance steps (classes)."""
