@@ -75,6 +75,8 @@ class Proposal:
     # train the parent itself further, from its own weights, for ``epochs`` more (no
     # morphisms: successive halving's promotion); recorded as a child with no morphisms
     continues: bool = False
+    rung: int | None = None  # the successive-halving rung it trains into (None: no rungs)
+    provisional: bool = False  # a rung below the top: its results are low-fidelity
 
 
 @dataclass
@@ -90,6 +92,9 @@ class Candidate:
     epochs: float | None = None  # how long to train it; None: the trainer's setting
     # what a learned acceptance step predicted of its expensive objectives (name, name.sd)
     predicted: dict[str, float] = field(default_factory=dict)
+    rung: int | None = None  # the successive-halving rung it trains into (None: no rungs)
+    provisional: bool = False  # a rung below the top: its results are low-fidelity
+    continues: bool = False  # the parent itself, trained further (a promotion)
 
     @property
     def calibrate(self) -> tuple[str, ...]:
@@ -135,15 +140,50 @@ class TrainFacts:
     images_per_second: float = 0.0  # training speed (0: not trained)
     train_loss: float | None = None  # mean loss over the last steps (None when failed)
     elapsed: float = 0.0  # seconds since the search started, when the result was recorded
+    rung: int | None = None  # successive-halving rung it was trained into (None: no rungs)
+    provisional: bool = False  # trained at a rung below the top: a low-fidelity result
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        d = asdict(self)
+        if self.rung is None:  # records of runs without rungs stay as they were
+            del d["rung"], d["provisional"]
+        return d
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> TrainFacts:
+        """Facts read from a record, checked: each a value of its type (untrusted data)."""
         known = {f.name for f in fields(cls)}  # keys of other versions are ignored
         kept = {k: v for k, v in d.items() if k in known and (v is not None or k == "train_loss")}
+        for key, value in kept.items():
+            wanted = _FACT_TYPES[key]
+            if value is None and key in _NULLABLE_FACTS:
+                continue
+            if wanted is bool:
+                ok = isinstance(value, bool)
+            elif wanted is int:
+                ok = isinstance(value, int) and not isinstance(value, bool)
+            else:
+                ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+                ok = ok and math.isfinite(value)
+            if not ok:
+                raise ValueError(f"train.{key} must be a {wanted.__name__}, got {value!r}")
         return cls(**kept)
+
+
+_FACT_TYPES: dict[str, type] = {
+    "inherited": bool,
+    "approximate": bool,
+    "continued": bool,
+    "epochs": float,
+    "steps": int,
+    "train_seconds": float,
+    "images_per_second": float,
+    "train_loss": float,
+    "elapsed": float,
+    "rung": int,
+    "provisional": bool,
+}
+_NULLABLE_FACTS = {"train_loss", "rung"}
 
 
 @dataclass

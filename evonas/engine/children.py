@@ -163,6 +163,8 @@ class ChildFactory:
                     state,
                     approximate,
                     epochs=proposal.epochs,
+                    rung=proposal.rung,
+                    provisional=proposal.provisional,
                 )
             if tries >= extra:
                 return None
@@ -186,7 +188,17 @@ class ChildFactory:
         if state is None:
             return None
         genome = self.genomes[proposal.parent_id]
-        return Candidate(genome, proposal.parent_id, (), state, False, epochs=proposal.epochs)
+        return Candidate(
+            genome,
+            proposal.parent_id,
+            (),
+            state,
+            False,
+            epochs=proposal.epochs,
+            rung=proposal.rung,
+            provisional=proposal.provisional,
+            continues=True,
+        )
 
     def problem(self, genome: Genome) -> str | None:
         """Which space limit ``genome`` exceeds, in words; None when it fits."""

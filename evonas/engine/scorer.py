@@ -212,6 +212,8 @@ def _facts(result: TrainResult | None, candidate: Candidate) -> TrainFacts:
         inherited=candidate.state is not None,
         approximate=candidate.approximate,
         continued=candidate.parent_id is not None and not candidate.morphisms,
+        rung=candidate.rung,
+        provisional=candidate.provisional,
     )
     if result is not None:
         facts.epochs = result.epochs

@@ -37,7 +37,8 @@ from evonas.objectives.base import Objective, get_objective
 from evonas.scenario.schema import DataConfig, ExecutorConfig, Scenario, ScenarioError
 from evonas.space.genome import Genome
 from evonas.space.sampler import initial_genomes
-from evonas.strategy.base import Strategy, get_strategy
+from evonas.strategy.base import Evolution, Strategy, get_strategy
+from evonas.strategy.rungs import Rungs
 from evonas.trainer.evaluator import TrainerFactory
 from evonas.trainer.profile import resolve_device
 
@@ -73,6 +74,24 @@ def _parts(s: Scenario) -> Parts:
     strategy: Strategy = _resolve(
         "strategy", lambda: get_strategy(s.strategy.name, **s.strategy.params)
     )
+    if s.fidelity.min_epochs is not None:
+        if not isinstance(strategy, Evolution):
+            raise ScenarioError(
+                f"fidelity: rungs apply to lemonade, aging and nsga2 (strategies made of "
+                f"evolution steps), not to {s.strategy.name!r}"
+                + (
+                    " (asha has rungs of its own: set its min_epochs, eta, max_epochs)"
+                    if s.strategy.name == "asha"
+                    else ""
+                )
+            )
+        top = s.fidelity.max_epochs or s.trainer.child_epochs
+        if top < s.fidelity.min_epochs:
+            raise ScenarioError(
+                f"fidelity.max_epochs (default: trainer.child_epochs = {top:g}) must be >= "
+                f"fidelity.min_epochs ({s.fidelity.min_epochs:g})"
+            )
+        strategy.use_fidelity(Rungs(s.fidelity.min_epochs, s.fidelity.eta, top, label="fidelity"))
     names = list(s.morphisms.enabled) or default_morphisms()
     unknown = set(s.morphisms.params) - set(names)
     if unknown:

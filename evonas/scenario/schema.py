@@ -7,6 +7,7 @@ its documentation; ranges are checked in ``__post_init__``.
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -130,6 +131,36 @@ class ExecutorConfig:
 
 
 @dataclass(frozen=True)
+class FidelityConfig:
+    """``[fidelity]``: children fine-tune in successive-halving rungs (LEMONADE, aging,
+    NSGA-II): ``min_epochs`` first, then, when in the top ``1 / eta`` of their rung by
+    non-dominated rank, ``eta`` times as long in all, up to ``max_epochs``. Off (no
+    ``min_epochs``): every child fine-tunes ``trainer.child_epochs``."""
+
+    min_epochs: float | None = None  # the lowest rung; None: no rungs
+    eta: int = 3  # rung growth factor and promotion rate
+    max_epochs: float | None = None  # the top rung (at most); None: trainer.child_epochs
+
+    def __post_init__(self) -> None:
+        _check(
+            self.min_epochs is None or (math.isfinite(self.min_epochs) and self.min_epochs > 0),
+            "fidelity.min_epochs",
+            f"must be a number > 0, got {self.min_epochs}",
+        )
+        _check(self.eta >= 2, "fidelity.eta", f"must be an integer >= 2, got {self.eta}")
+        _check(
+            self.max_epochs is None
+            or (
+                math.isfinite(self.max_epochs)
+                and self.max_epochs >= (self.min_epochs or 0)
+                and self.max_epochs > 0
+            ),
+            "fidelity.max_epochs",
+            f"must be a number >= fidelity.min_epochs, got {self.max_epochs}",
+        )
+
+
+@dataclass(frozen=True)
 class Scenario:
     """A whole search: what, how, for how long, and where."""
 
@@ -147,6 +178,7 @@ class Scenario:
     trainer: TrainSettings = field(default_factory=TrainSettings)
     budget: Budget = field(default_factory=lambda: Budget(evaluations=50))
     executor: ExecutorConfig = field(default_factory=ExecutorConfig)
+    fidelity: FidelityConfig = field(default_factory=FidelityConfig)
 
     def __post_init__(self) -> None:
         _check(

@@ -31,6 +31,7 @@ from evonas.core.registry import Registry, RegistryError
 from evonas.core.seeds import Stream, generator
 from evonas.morphism.base import Morphism
 from evonas.space.genome import Genome
+from evonas.strategy.rungs import Rungs
 from evonas.strategy.steps import (
     Acceptance,
     ParentChooser,
@@ -235,6 +236,19 @@ class Evolution(Strategy):
         self.morphisms_per_child = morphisms_per_child
         self.population: list[Individual] = []
         self._wanted = 1
+        self.fidelity: Rungs | None = None
+
+    def use_fidelity(self, rungs: Rungs | None) -> None:
+        """Children fine-tune ``rungs.epochs[0]`` first and move up the rungs by
+        successive halving (:class:`~evonas.strategy.rungs.Rungs`); a promotion takes one of
+        the slots of children trained per ask. None: every child fine-tunes the trainer's
+        ``child_epochs`` (the default)."""
+        self.fidelity = rungs
+
+    def setup(self, context: StrategyContext) -> None:
+        super().setup(context)
+        if self.fidelity is not None:
+            self.fidelity.reset()
 
     def trained_per_ask(self, n: int) -> int:
         """Children trained per ask, given ``n`` free workers (default: one per worker)."""
@@ -247,29 +261,76 @@ class Evolution(Strategy):
     def propose(self, n: int) -> list[Proposal]:
         if not self.population:  # everything failed so far: start again
             return self.restart()
-        self._wanted = self.trained_per_ask(n)
+        wanted = self.trained_per_ask(n)
+        out = self._promotions(wanted)
+        self._wanted = wanted - len(out)
+        if self._wanted == 0:
+            return out
         draw = self.parent.prepare(self.population, self.context)
         if draw is None:
             draw = self.fallback.prepare(self.population, self.context)
         rng = self.rng
-        out = []
+        rungs = self.fidelity
+        epochs, provisional = (None, False) if rungs is None else (rungs.epochs[0], rungs.top > 0)
         for _ in range(self.made_per_ask(self._wanted)):
             parent = draw(rng)
             names = self.random_morphisms(
                 parent.genome, self.p_approximate, self.morphisms_per_child
             )
             if names:
-                out.append(Proposal(parent.id, None, names, self.new_seed()))
+                out.append(
+                    Proposal(
+                        parent.id,
+                        None,
+                        names,
+                        self.new_seed(),
+                        epochs=epochs,
+                        rung=None if rungs is None else 0,
+                        provisional=provisional,
+                    )
+                )
+        return out
+
+    def _promotions(self, wanted: int) -> list[Proposal]:
+        """Up to ``wanted`` children to train further, up one rung (none without rungs)."""
+        out: list[Proposal] = []
+        rungs = self.fidelity
+        while rungs is not None and len(out) < wanted:
+            up = rungs.next_promotion(self.context.objectives)
+            if up is None:
+                break
+            out.append(
+                Proposal(
+                    up.parent_id,
+                    None,
+                    (),
+                    self.new_seed(),
+                    epochs=up.extra,
+                    continues=True,
+                    rung=up.rung,
+                    provisional=up.rung < rungs.top,
+                )
+            )
         return out
 
     def select(self, candidates: list[Candidate]) -> list[Candidate]:
-        return self.acceptance.choose(
-            candidates, self.population, self._wanted, self.rng, self.context
+        """Promotions are all trained; the acceptance step chooses among new children."""
+        new = [c for c in candidates if not c.continues]
+        chosen = (
+            self.acceptance.choose(new, self.population, self._wanted, self.rng, self.context)
+            if new and self._wanted > 0
+            else []
         )
+        if len(new) == len(candidates):
+            return chosen
+        keep = {id(c) for c in chosen} | {id(c) for c in candidates} - {id(c) for c in new}
+        return [c for c in candidates if id(c) in keep]
 
     def advance(self, individuals: list[Individual]) -> None:
         self.population = self.survival.survive(self.population, individuals, self.context)
         self.acceptance.observe(individuals, self.context)
+        if self.fidelity is not None:
+            self.fidelity.observe([i for i in individuals if i.parent_id is not None])
 
     def rebuild(self, history: Sequence[Individual]) -> bool:
         population = self.survival.restore(history, self.context)
@@ -277,4 +338,7 @@ class Evolution(Strategy):
             return False
         self.population = population
         self.acceptance.observe(history, self.context)
+        if self.fidelity is not None:
+            self.fidelity.reset()
+            self.fidelity.observe([i for i in history if i.parent_id is not None])
         return True

@@ -1,0 +1,110 @@
+"""Fine-tune rungs (``[fidelity]``): children start at the lowest rung, the non-dominated
+top of a rung trains on from its own weights, low rungs are marked
+provisional, and a killed run with rungs and the predictor resumes as if never stopped."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+from pathlib import Path
+
+import pytest
+
+import evonas
+from evonas.scenario import ScenarioError, load_scenario, resolve
+from tests.plugins.tiny import rows, tiny_scenario
+from tests.record.test_run_directory import start, wait_for_events
+
+RUNGS = "[fidelity]\nmin_epochs = 0.125\neta = 2\n"  # 0.125, 0.25, 0.5 (= child_epochs)
+LEMONADE = '{ n_children = 4, n_accept = 2, acceptance = "predicted" }'
+
+
+def scenario(tmp_path: Path, evaluations: int, extra: str = RUNGS) -> Path:
+    path = tmp_path / "rungs.toml"
+    path.write_text(
+        tiny_scenario(
+            strategy="lemonade",
+            params=LEMONADE,
+            evaluations=evaluations,
+            n_train=384,
+            objectives=("val_error", "params"),
+            extra=extra,
+        )
+    )
+    return path
+
+
+def facts(history: list[evonas.Individual]) -> list[tuple[object, ...]]:
+    return [
+        (i.id, i.train.rung, i.train.provisional, i.train.continued, sorted(i.predicted.items()))
+        for i in sorted(history, key=lambda i: i.id)
+    ]
+
+
+def test_children_climb_the_rungs_from_their_own_weights(tmp_path: Path) -> None:
+    run = evonas.run(scenario(tmp_path, 30), out=tmp_path / "run")
+    history = {i.id: i for i in run.history()}
+    children = [i for i in history.values() if i.parent_id is not None]
+    promoted = [i for i in children if i.train.continued]
+    assert promoted, "no child was promoted"
+    steps_per_epoch = 384 * 0.9 / 32  # the validation share is held out
+    for ind in promoted:
+        parent = history[ind.parent_id]  # type: ignore[index]
+        assert ind.genome.hash == parent.genome.hash and ind.train.inherited
+        assert ind.train.rung == parent.train.rung + 1  # type: ignore[operator]
+        extra = 0.125 * 2 ** (ind.train.rung - 1)  # type: ignore[operator]
+        assert ind.train.epochs == pytest.approx(extra, abs=1 / steps_per_epoch)
+    for ind in children:
+        assert ind.train.provisional == (ind.train.rung < 2)  # type: ignore[operator]
+        if not ind.train.continued:
+            assert ind.train.rung == 0
+    initial = [i for i in history.values() if i.parent_id is None]
+    assert all(i.train.rung is None and not i.train.provisional for i in initial)
+
+
+def test_without_rungs_nothing_is_recorded_of_them(tmp_path: Path) -> None:
+    run = evonas.run(scenario(tmp_path, 6, extra=""), out=tmp_path / "run")
+    lines = (run.dir / "events.jsonl").read_text().splitlines()
+    assert not any("rung" in json.loads(line)["train"] for line in lines)
+    for ind in run.history():  # children fine-tune child_epochs, initial ones scratch_epochs
+        expected = 0.5 if ind.parent_id is not None else 1.0
+        assert ind.train.epochs == pytest.approx(expected, abs=32 / (384 * 0.9))
+
+
+def test_a_killed_run_with_rungs_and_the_predictor_resumes_as_the_whole_one(
+    tmp_path: Path,
+) -> None:
+    path = scenario(tmp_path, 28)
+    whole = evonas.run(path, out=tmp_path / "whole").history()
+    assert any(i.predicted for i in whole) and any(i.train.continued for i in whole)
+    run_dir = tmp_path / "killed"
+    proc = start(["run", str(path), "--out", str(run_dir)])
+    wait_for_events(run_dir, 14)
+    os.kill(proc.pid, signal.SIGTERM)
+    assert proc.wait(timeout=60) == 143
+    resumed = evonas.resume(run_dir).history()
+    assert rows(resumed) == rows(whole)
+    assert facts(resumed) == facts(whole)
+
+
+@pytest.mark.parametrize(
+    ("strategy", "extra", "message"),
+    [
+        ("asha", RUNGS, "asha has rungs of its own"),
+        ("random", RUNGS, "not to 'random'"),
+        ("lemonade", "[fidelity]\nmin_epochs = 0.125\neta = 1\n", "fidelity.eta"),
+        ("lemonade", "[fidelity]\nmin_epochs = 1.0\n", "fidelity.max_epochs"),
+        ("lemonade", "[fidelity]\nmin_epochs = 0\n", "fidelity.min_epochs"),
+        ("lemonade", "[fidelity]\nmin_epoch = 0.1\n", "did you mean 'min_epochs'"),
+    ],
+)
+def test_bad_fidelity_settings_are_named(
+    tmp_path: Path, strategy: str, extra: str, message: str
+) -> None:
+    path = tmp_path / "bad.toml"
+    params = "{}" if strategy != "lemonade" else LEMONADE
+    path.write_text(tiny_scenario(strategy=strategy, params=params, extra=extra))
+    with pytest.raises(ScenarioError, match=message) as caught:
+        resolve(load_scenario(path), str(path))
+    assert str(path) in str(caught.value)
