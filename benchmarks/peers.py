@@ -36,11 +36,13 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import importlib.util
+import json
 import statistics
 import tempfile
 import time
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -54,7 +56,13 @@ from evonas.core.pareto import (
     normalised_matrix,
     pareto_front,
 )
-from evonas.scenario import Scenario, StrategyConfig, load_data, load_scenario
+from evonas.scenario import (
+    FidelityConfig,
+    Scenario,
+    StrategyConfig,
+    load_data,
+    load_scenario,
+)
 from evonas.trainer import Trainer
 
 STRATEGIES = ("lemonade", "aging", "nsga2")
@@ -83,6 +91,17 @@ def front_hv(individuals: list[Individual], infos: list[ObjectiveInfo]) -> float
     return hypervolume(normalised_matrix(front, infos)) if front else 0.0
 
 
+def parse_setting(text: str) -> tuple[str, Any]:
+    """``key=value``: the value as JSON where it parses (numbers, true, lists), else text."""
+    key, sep, value = text.partition("=")
+    if not sep or not key:
+        raise SystemExit(f"--set {text!r}: expected KEY=VALUE")
+    try:
+        return key, json.loads(value)
+    except json.JSONDecodeError:
+        return key, value
+
+
 def search(base: Scenario, method: str, seed: int, epochs: float, out: Path) -> evonas.Run:
     params = dict(base.strategy.params) if method == base.strategy.name else {}
     scenario = dataclasses.replace(
@@ -91,6 +110,8 @@ def search(base: Scenario, method: str, seed: int, epochs: float, out: Path) -> 
         seed=seed,
         strategy=OPTUNA.get(method, StrategyConfig(method, params)),
         budget=Budget(epochs=epochs),
+        # rungs are the evolution strategies' (asha has its own; the other peers none)
+        fidelity=base.fidelity if method in STRATEGIES else FidelityConfig(),
     )
     return evonas.run(scenario, out=out / f"{method}-{seed}")
 
@@ -128,6 +149,15 @@ def main() -> None:
     parser.add_argument("--methods", nargs="*", default=None, help="default: all available")
     parser.add_argument("--scenario", default="scenarios/quick.toml")
     parser.add_argument("--out", default=None, help="folder of the run records (default: temp)")
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="a scenario key for every run, as the command line's overrides (repeatable), e.g.\n"
+        "--set fidelity.min_epochs=0.5 --set strategy.params.acceptance=predicted\n"
+        "(strategy.params apply to the scenario's own strategy only)",
+    )
     args = parser.parse_args()
     if args.quick:
         args.epochs, args.retrain_epochs, args.seeds, args.front = 20.0, 1.0, 1, 4
@@ -140,7 +170,7 @@ def main() -> None:
     if args.first_seed is not None:
         first = args.first_seed
     seeds = list(range(first, first + args.seeds))
-    base = load_scenario(args.scenario)
+    base = load_scenario(args.scenario, dict(parse_setting(kv) for kv in args.set))
     out = Path(args.out or tempfile.mkdtemp(prefix="evonas-peers-"))
     strategies = [m for m in args.methods if m in STRATEGIES]
     peers = [m for m in args.methods if m not in STRATEGIES]
@@ -191,11 +221,12 @@ def main() -> None:
             )
     common = Counter(best_peer_per_seed).most_common(1)
     best_peer = common[0][0] if common else "none"
+    settings = "; settings " + " ".join(args.set) if args.set else ""
     print(
         f"run records under {out}; scenario {args.scenario}; seeds {seeds[0]}..{seeds[-1]} "
         f"({'design' if args.design else 'held-out'}); budget {args.epochs:g} training epochs "
-        f"per run; retrained {args.retrain_epochs:g} epochs from scratch, scored on the test "
-        f"split; device {'cuda' if torch.cuda.is_available() else 'cpu'}, threads "
+        f"per run{settings}; retrained {args.retrain_epochs:g} epochs from scratch, scored on "
+        f"the test split; device {'cuda' if torch.cuda.is_available() else 'cpu'}, threads "
         f"{torch.get_num_threads()}; {(time.perf_counter() - started) / 60:.1f} minutes; "
         f"hypervolume reference point 1 on each normalised objective: {scales}"
     )

@@ -192,14 +192,25 @@ def _pairwise(run: Run, ok: list[Any], front: list[Any], out: Path) -> list[Path
         nd = non_dominated(pts)
         order = nd[np.argsort(xs[nd])]
         ax.step(xs[order], ys[order], where="post", color="C0", lw=1.2, alpha=0.8)
+        low = np.array([i.train.provisional for i in ok], dtype=bool)  # below the top rung
         ax.scatter(
-            xs[on],
-            ys[on],
+            xs[on & ~low],
+            ys[on & ~low],
             s=FRONT_MARKER,
             color="C3",
             zorder=3,
             label="Pareto front (all objectives)",
         )
+        if (on & low).any():
+            ax.scatter(
+                xs[on & low],
+                ys[on & low],
+                s=FRONT_MARKER,
+                facecolors="none",
+                edgecolors="C3",
+                zorder=3,
+                label="on the front, provisional (a low rung)",
+            )
         _axes(ax, oa, ob)
         _limits(ax, oa, "x")
         _limits(ax, ob, "y")

@@ -67,6 +67,12 @@ def _hover(ind: Individual, run: Run, by_id: dict[int, Individual]) -> str:
     t = ind.train
     how = "fine-tuned (inherited weights)" if t.inherited else "from scratch"
     rows.append(f"{how}: {t.epochs:.2g} epochs, {t.train_seconds:.3g} s")
+    if t.rung is not None:
+        rows.append(
+            f"rung {t.rung}" + (" (provisional: a low-fidelity result)" if t.provisional else "")
+        )
+    if "val_error" in ind.predicted:
+        rows.append(f"predicted val_error {ind.predicted['val_error']:.3g} before training")
     if ind.violation > 0:
         rows.append(f"constraint violation {ind.violation:.3g}")
     return "<br>".join(rows)

@@ -12,6 +12,8 @@ from pathlib import Path
 import pytest
 
 import evonas
+from evonas.record.plots import plot_run
+from evonas.record.report import write_report
 from evonas.scenario import ScenarioError, load_scenario, resolve
 from tests.plugins.tiny import rows, tiny_scenario
 from tests.record.test_run_directory import start, wait_for_events
@@ -42,8 +44,14 @@ def facts(history: list[evonas.Individual]) -> list[tuple[object, ...]]:
     ]
 
 
-def test_children_climb_the_rungs_from_their_own_weights(tmp_path: Path) -> None:
-    run = evonas.run(scenario(tmp_path, 30), out=tmp_path / "run")
+@pytest.fixture(scope="module")
+def climbed(tmp_path_factory: pytest.TempPathFactory) -> evonas.Run:
+    tmp = tmp_path_factory.mktemp("rungs")
+    return evonas.run(scenario(tmp, 30), out=tmp / "run")
+
+
+def test_children_climb_the_rungs_from_their_own_weights(climbed: evonas.Run) -> None:
+    run = climbed
     history = {i.id: i for i in run.history()}
     children = [i for i in history.values() if i.parent_id is not None]
     promoted = [i for i in children if i.train.continued]
@@ -61,6 +69,15 @@ def test_children_climb_the_rungs_from_their_own_weights(tmp_path: Path) -> None
             assert ind.train.rung == 0
     initial = [i for i in history.values() if i.parent_id is None]
     assert all(i.train.rung is None and not i.train.provisional for i in initial)
+
+
+def test_the_report_and_plots_say_which_results_are_provisional(
+    climbed: evonas.Run, tmp_path: Path
+) -> None:
+    page = write_report([climbed], tmp_path / "report.html").read_text()
+    assert "provisional: a low-fidelity result" in page
+    assert "predicted val_error" in page
+    assert any(p.name.startswith("front_pairs") for p in plot_run(climbed, tmp_path / "plots"))
 
 
 def test_without_rungs_nothing_is_recorded_of_them(tmp_path: Path) -> None:
