@@ -23,7 +23,7 @@ from evonas.core.observer import Observer
 from evonas.core.registry import add_import_path
 from evonas.data.datasets import TaskData
 from evonas.model.builder import build_model
-from evonas.record.run import Run, RunConfig, TaskInfo, load_run
+from evonas.record.run import Run, RunConfig, TaskInfo, check_network, load_run
 from evonas.record.run_record import RecordError, RunRecord, environment
 from evonas.scenario.build import Parts, build_search, check_initial_sizes, load_data, resolve
 from evonas.scenario.parse import load_scenario
@@ -186,6 +186,7 @@ def _trusted_history(record: RunRecord, config: RunConfig) -> list[Individual]:
     for ind in events:
         if ind.ok:
             try:
+                check_network(ind, config, record.dir)
                 state = record.load_weights(ind.id)
                 expected = build_model(ind.genome, shape, classes).state_dict()
                 if {k: v.shape for k, v in state.items()} != {
@@ -199,6 +200,13 @@ def _trusted_history(record: RunRecord, config: RunConfig) -> list[Individual]:
                 warnings.warn(f"{exc}; resuming from candidate {ind.id}", stacklevel=3)
                 break
         good.append(ind)
-    if len(good) != record.event_lines():
-        record.rewrite_events(good)
+    lines = record.event_lines()
+    if len(good) != lines:
+        kept = record.rewrite_events(good)
+        where = f"after candidate {good[-1].id}" if good else "(all of them)"
+        warnings.warn(
+            f"{lines - len(good)} journal line(s) {where} are evaluated again; the journal "
+            f"as it was is kept in {kept}",
+            stacklevel=3,
+        )
     return good

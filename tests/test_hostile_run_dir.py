@@ -182,10 +182,10 @@ def test_a_deeply_nested_journal_line_is_a_damaged_line(
 
 def test_a_long_journal_is_read_as_a_stream(run_dir: Path) -> None:
     path = run_dir / "events.jsonl"
-    line = path.read_text().splitlines()[0]
+    record = json.loads(path.read_text().splitlines()[0])
     with open(path, "w") as f:
-        for _ in range(20_000):
-            f.write(line + "\n")
+        for ident in range(20_000):
+            f.write(json.dumps({**record, "id": ident}) + "\n")
     assert sum(1 for _ in evonas.load_run(run_dir).record.events()) == 20_000
 
 
@@ -207,3 +207,127 @@ def test_resume_never_imports_from_a_folder_the_run_names(
     import sys
 
     assert str(planted) not in sys.path
+
+
+# --- crafted journal values: each a damaged line, named, never a traceback ------------------
+def _set(path: list[str], value: object) -> Callable[[dict], None]:  # type: ignore[type-arg]
+    def change(record: dict) -> None:  # type: ignore[type-arg]
+        target = record
+        for key in path[:-1]:
+            target = target[key]
+        target[path[-1]] = value
+
+    return change
+
+
+def _drop_objective(record: dict) -> None:  # type: ignore[type-arg]
+    record["objectives"].pop("params")
+
+
+CRAFTED = {
+    "error-not-text": _set(["error"], {"x": 1}),
+    "elapsed-not-a-number": _set(["train", "elapsed"], "soon"),
+    "epochs-bool": _set(["train", "epochs"], True),
+    "steps-fraction": _set(["train", "steps"], 2.5),
+    "inherited-number": _set(["train", "inherited"], 1),
+    "rung-text": _set(["train", "rung"], "top"),
+    "id-text": _set(["id"], "3"),
+    "id-fraction": _set(["id"], 2.5),
+    "id-negative": _set(["id"], -1),
+    "id-bool": _set(["id"], True),
+    "parent-text": _set(["parent_id"], "0"),
+    "objective-text": _set(["objectives", "val_error"], "0.1"),
+    "objective-bool": _set(["objectives", "val_error"], False),
+    "objective-list": _set(["objectives", "val_error"], [0.1]),
+    "objectives-list": _set(["objectives"], [0.1, 2.0]),
+    "objective-name-escape": _set(["objectives", "val\x1b[2J"], 0.1),
+    "violation-text": _set(["violation"], "none"),
+    "step-text": _set(["step"], "1"),
+    "status-unknown": _set(["status"], "fine"),
+    "predicted-text": _set(["predicted"], {"val_error": "low"}),
+    "record-a-list": lambda record: record.clear() or record.update({"id": []}),
+}
+
+
+@pytest.mark.parametrize("change", list(CRAFTED.values()), ids=list(CRAFTED))
+def test_a_crafted_value_in_the_journal_is_a_damaged_line(
+    run_dir: Path,
+    change: Callable[[dict], None],  # type: ignore[type-arg]
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    path = run_dir / "events.jsonl"
+    lines = path.read_text().splitlines()
+    first = json.loads(lines[0])
+    change(first)
+    lines[0] = json.dumps(first)
+    path.write_text("\n".join(lines) + "\n")
+    for argv in (["show", str(run_dir)], ["resume", str(run_dir), "--budget", "6evals"]):
+        code, out, err = verb(argv, capsys)
+        assert code == 2, (argv, out, err)
+        assert "events.jsonl:1: damaged event" in err and "Traceback" not in err
+        assert "\x1b" not in out + err
+    assert path.read_text().splitlines()[0] == lines[0]  # nothing destroyed
+
+
+def test_a_missing_objective_is_named(run_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = run_dir / "events.jsonl"
+    lines = path.read_text().splitlines()
+    first = json.loads(lines[0])
+    _drop_objective(first)
+    lines[0] = json.dumps(first)
+    path.write_text("\n".join(lines) + "\n")
+    code, _, err = verb(["show", str(run_dir)], capsys)
+    assert code == 2 and "lacks objective(s) ['params']" in err
+
+
+def test_an_id_recorded_twice_is_a_damaged_line(
+    run_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = run_dir / "events.jsonl"
+    lines = path.read_text().splitlines()
+    path.write_text("\n".join([*lines, lines[0]]) + "\n")
+    code, _, err = verb(["show", str(run_dir)], capsys)
+    assert code == 2 and "id 0 is recorded twice" in err
+
+
+def test_a_complete_but_invalid_last_line_is_refused_not_dropped(
+    run_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = run_dir / "events.jsonl"
+    before = path.read_text() + '{"id": "last", "complete": true}\n'
+    path.write_text(before)
+    code, _, err = verb(["resume", str(run_dir), "--budget", "6evals"], capsys)
+    assert code == 2 and f"events.jsonl:{len(before.splitlines())}: damaged event" in err
+    assert path.read_text() == before
+
+
+def test_a_torn_last_line_is_kept_in_a_copy_with_a_word(run_dir: Path) -> None:
+    path = run_dir / "events.jsonl"
+    before = path.read_text() + '{"id": 99, "genome": {"no'  # killed while writing
+    path.write_text(before)
+    with pytest.warns(UserWarning, match=r"journal as it was is kept in .*events\.1\.dropped"):
+        evonas.resume(run_dir, budget=evonas.core.Budget(evaluations=5))
+    assert (run_dir / "events.1.dropped.jsonl").read_text() == before
+    assert '{"id": 99' not in path.read_text()
+
+
+def _huge(record: dict) -> None:  # type: ignore[type-arg]
+    for node in record["genome"]["nodes"]:
+        if node.get("channels"):
+            node["channels"] = 1_000_000_000
+
+
+def test_a_network_beyond_the_space_is_refused_before_allocation(
+    run_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = run_dir / "events.jsonl"
+    lines = path.read_text().splitlines()
+    first = json.loads(lines[0])
+    _huge(first)
+    first.pop("hash", None)
+    lines[0] = json.dumps(first)
+    path.write_text("\n".join(lines) + "\n")
+    code, _, err = verb(["export", str(run_dir), "0", "--out", str(run_dir / "x")], capsys)
+    assert code == 2 and "outside the run's space" in err and "space.max_channels" in err
+    with pytest.warns(UserWarning, match="outside the run's space"):
+        evonas.resume(run_dir, budget=evonas.core.Budget(evaluations=5))

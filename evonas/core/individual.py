@@ -227,25 +227,52 @@ class Individual:
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> Individual:
-        step = d.get("step")
+        """An individual from its record, every value checked (a record is untrusted data:
+        a crafted one raises ValueError naming the key)."""
+        if not isinstance(d, dict):
+            raise ValueError(f"an individual is a table, got {type(d).__name__}")
+        objectives = d["objectives"]
+        if not isinstance(objectives, dict):
+            raise ValueError("objectives must be a table of numbers")
+        error = d.get("error")
+        if error is not None and not isinstance(error, str):
+            raise ValueError(f"error must be text, got {error!r}")
+        violation = d.get("violation", 0.0)
         return cls(
-            id=int(d["id"]),
+            id=_integer(d["id"], "id"),
             genome=Genome.from_dict(d["genome"]),
-            parent_id=None if d.get("parent_id") is None else int(d["parent_id"]),
+            parent_id=None if d.get("parent_id") is None else _integer(d["parent_id"], "parent_id"),
             morphisms=tuple(MorphismRecord.from_dict(m) for m in d.get("morphisms", [])),
             objectives={
-                k: float("nan") if v is None else float(v) for k, v in d["objectives"].items()
+                _name(k, "objectives"): math.nan if v is None else _number(v, f"objectives.{k}")
+                for k, v in objectives.items()
             },
             status=Status(d["status"]),
-            error=d.get("error"),
+            error=error,
             train=TrainFacts.from_dict(dict(d.get("train") or {})),
             details=dict(d.get("details") or {}),
-            step=None if step is None else int(step),
-            violation=math.inf
-            if d.get("violation", 0.0) is None
-            else float(d.get("violation", 0.0)),
+            step=None if d.get("step") is None else _integer(d["step"], "step"),
+            violation=math.inf if violation is None else _number(violation, "violation"),
             predicted=_predicted(d.get("predicted")),
         )
+
+
+def _integer(v: Any, key: str) -> int:
+    if isinstance(v, bool) or not isinstance(v, int) or v < 0:
+        raise ValueError(f"{key} must be a whole number >= 0, got {v!r}")
+    return v
+
+
+def _number(v: Any, key: str) -> float:
+    if isinstance(v, bool) or not isinstance(v, (int, float)):
+        raise ValueError(f"{key} must be a number, got {v!r}")
+    return float(v)
+
+
+def _name(k: Any, key: str) -> str:
+    if not isinstance(k, str) or not SAFE_NAME.match(k):
+        raise ValueError(f"{key} key {k!r} is not an objective's name")
+    return k
 
 
 def _predicted(d: Any) -> dict[str, float]:

@@ -195,8 +195,7 @@ def _check_params(fn: Callable[..., Any], params: dict[str, Any], label: str) ->
         wanted = _SIMPLE_TYPES.get(str(hints.get(key, "")).replace(" ", ""))
         if wanted is not None and not _is_a(value, wanted):
             raise ParameterError(
-                f"{label} parameter {key} must be {wanted[1]}, "
-                f"got {type(value).__name__} {value!r}"
+                f"{label} parameter {key} must be {wanted[1]}, got {type(value).__name__} {value!r}"
             )
 
 

@@ -148,7 +148,6 @@ class Scorer:
                 details[o.name] = extra
         return values, details
 
-
     def _value(self, objective: Objective, value: object) -> float:
         """The value as a finite float (else the candidate fails); one outside a user
         objective's bounds is kept, but warned of once per objective: hypervolume and the

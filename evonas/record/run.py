@@ -16,7 +16,7 @@ from typing import Any
 
 from evonas.core.individual import SAFE_NAME, Individual
 from evonas.core.pareto import ObjectiveInfo, ParetoArchive, hypervolume, normalised_matrix
-from evonas.model.builder import GenomeNet, build_model
+from evonas.model.builder import GenomeNet, build_model, count_params
 from evonas.record.run_record import RecordError, RunRecord
 from evonas.scenario.parse import scenario_from_dict, scenario_to_dict
 from evonas.scenario.schema import Scenario, ScenarioError
@@ -108,6 +108,27 @@ def _check_names(config: RunConfig, source: str) -> RunConfig:
     return config
 
 
+MAX_RECORDED_PARAMS = 2_000_000_000
+"""The most parameters a network read from a run directory may have (8 GB in float32),
+whatever the run's own limits say: its config is untrusted data too."""
+
+
+def check_network(ind: Individual, config: RunConfig, source: Path) -> None:
+    """Refuses (:class:`RecordError`) a recorded network outside its run's space limits or
+    beyond :data:`MAX_RECORDED_PARAMS`, before anything is allocated for it."""
+    shape, classes = config.task.input_shape, config.task.num_classes
+    params = count_params(ind.genome, shape, classes)
+    widest = max(ind.genome.channels.values(), default=0)
+    problem = config.scenario.space.problem(len(ind.genome), widest, params)
+    if problem is None and params > MAX_RECORDED_PARAMS:
+        problem = f"{params} parameters > {MAX_RECORDED_PARAMS}"
+    if problem is not None:
+        raise RecordError(
+            f"{source}: candidate {ind.id}'s network is outside the run's space ({problem}); "
+            "this run directory was not written by evonas as it is"
+        )
+
+
 @dataclass
 class Run:
     """A run directory, read back."""
@@ -141,8 +162,24 @@ class Run:
         return self.config.task.std
 
     def history(self) -> list[Individual]:
-        """Every evaluated individual, in order (failed ones included)."""
-        return list(self.record.events())
+        """Every evaluated individual, in order (failed ones included); one that lacks an
+        objective of this run raises :class:`RecordError` (the record was not written by
+        this run)."""
+        names = [o.name for o in self.objectives]
+        out = []
+        for ind in self.record.events():
+            missing = [n for n in names if n not in ind.objectives]
+            if missing:
+                raise RecordError(
+                    f"{self.dir / 'events.jsonl'}: candidate {ind.id} lacks objective(s) "
+                    f"{missing} of this run; this journal was not written by this run"
+                )
+            out.append(ind)
+        return out
+
+    def check_network(self, ind: Individual) -> None:
+        """See :func:`check_network`."""
+        check_network(ind, self.config, self.dir)
 
     def pareto_front(self) -> list[Individual]:
         archive = ParetoArchive(self.objectives)
@@ -219,6 +256,7 @@ class Run:
             raise RecordError(
                 f"candidate {ident} failed ({ind.status}: {ind.error}); it has no model"
             )
+        self.check_network(ind)
         state = self.record.load_weights(ident)
         return build_model(ind.genome, self.input_shape, self.num_classes, state).eval()
 

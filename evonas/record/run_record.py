@@ -27,6 +27,7 @@ import io
 import json
 import os
 import platform
+import shutil
 import sys
 import time
 from collections.abc import Iterator, Sequence
@@ -217,11 +218,24 @@ class RunRecord(Observer):
         except (OSError, *_DAMAGED):
             return None
 
-    def rewrite_events(self, individuals: Sequence[Individual]) -> None:
-        """Replaces the journal (atomically) by these individuals: drops a torn or
-        untrustworthy tail before a run resumes."""
+    def rewrite_events(self, individuals: Sequence[Individual]) -> Path:
+        """Replaces the journal (atomically) by these individuals, the first lines of it,
+        before a run resumes: a torn or untrustworthy tail is dropped from the journal, but
+        the whole journal as it was is kept first in ``events.<n>.dropped.jsonl``, whose
+        path is returned (a record is never destroyed)."""
+        source = self.dir / EVENTS
+        n = 1
+        while (self.dir / f"events.{n}.dropped.jsonl").exists() or (
+            self.dir / f"events.{n}.dropped.jsonl"
+        ).is_symlink():
+            n += 1
+        kept = self.dir / f"events.{n}.dropped.jsonl"
+        fd = open_regular(kept, os.O_WRONLY | os.O_CREAT | os.O_EXCL)
+        with os.fdopen(fd, "wb") as out, open(source, "rb") as f:
+            shutil.copyfileobj(f, out)
         text = "".join(json.dumps(i.to_dict(), sort_keys=True) + "\n" for i in individuals)
-        atomic_write_text(self.dir / EVENTS, text)
+        atomic_write_text(source, text)
+        return kept
 
     def write_pareto(
         self, front: Sequence[Individual], objectives: Sequence[ObjectiveInfo]
@@ -264,22 +278,28 @@ class RunRecord(Observer):
         return state
 
     def events(self) -> Iterator[Individual]:
-        """The journal's individuals, in order. A torn last line (a run killed while
-        writing it) is skipped; a damaged line elsewhere raises :class:`RecordError`."""
+        """The journal's individuals, in order. A torn last line (no line end: a run killed
+        while writing it) is skipped; any other damaged line, a complete last one included,
+        raises :class:`RecordError`, as does an id recorded twice."""
         path = self.dir / EVENTS
         if not path.exists():
             raise RecordError(f"{self.dir} is not a run directory (no {EVENTS})")
         if not path.is_file():
             raise RecordError(f"{self.dir} is not a run directory ({EVENTS} is not a file)")
+        seen: set[int] = set()
         with open(path, "rb") as f:  # a stream: a journal of any length, line by line
             number, line = 0, f.readline()
             while line:
                 number, nxt = number + 1, f.readline()
                 if line.strip():
                     try:
-                        yield Individual.from_dict(json.loads(line.decode("utf-8")))
+                        ind = Individual.from_dict(json.loads(line.decode("utf-8")))
+                        if ind.id in seen:
+                            raise ValueError(f"id {ind.id} is recorded twice")
+                        seen.add(ind.id)
+                        yield ind
                     except (*_DAMAGED, GenomeError) as exc:
-                        if not nxt:
+                        if not nxt and not line.endswith(b"\n"):
                             return  # a torn last line: the run was killed while writing it
                         raise RecordError(
                             f"{path}:{number}: damaged event ({type(exc).__name__}: {exc}); "

@@ -258,9 +258,7 @@ class KeepFront(Survival):
     ) -> list[Individual]:
         return pareto_front(population + list(new), context.objectives)
 
-    def restore(
-        self, history: Sequence[Individual], context: StrategyContext
-    ) -> list[Individual]:
+    def restore(self, history: Sequence[Individual], context: StrategyContext) -> list[Individual]:
         return pareto_front(list(history), context.objectives)
 
 
@@ -275,9 +273,7 @@ class KeepYoungest(Survival):
     ) -> list[Individual]:
         return (population + [i for i in new if i.ok])[-self.size :]
 
-    def restore(
-        self, history: Sequence[Individual], context: StrategyContext
-    ) -> list[Individual]:
+    def restore(self, history: Sequence[Individual], context: StrategyContext) -> list[Individual]:
         return self.survive([], history, context)
 
 

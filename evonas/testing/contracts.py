@@ -253,9 +253,7 @@ class ParentChooserContract:
         if len({i.id for i in pool}) > 2:
             assert parents(draw, 1) != parents(draw, 2)
 
-    def test_a_single_member_is_the_parent(
-        self, make_chooser: Callable[[], ParentChooser]
-    ) -> None:
+    def test_a_single_member_is_the_parent(self, make_chooser: Callable[[], ParentChooser]) -> None:
         ctx, pool = _pool(1)
         draw = make_chooser().prepare(pool[:1], ctx)
         if draw is not None:
@@ -282,9 +280,7 @@ class AcceptanceContract:
         few = candidates[:n]
         assert make_acceptance().choose(few, pool, n, np.random.default_rng(0), ctx) == few
 
-    def test_same_generator_same_children(
-        self, make_acceptance: Callable[[], Acceptance]
-    ) -> None:
+    def test_same_generator_same_children(self, make_acceptance: Callable[[], Acceptance]) -> None:
         ctx, pool = _pool(0)
         candidates = _candidates(pool)
         a = make_acceptance().choose(candidates, pool, 2, np.random.default_rng(5), ctx)
@@ -308,6 +304,5 @@ class AcceptanceContract:
 
 def _candidates(pool: list[Individual]) -> list[Candidate]:
     return [
-        Candidate(i.genome, i.id, (), None, False, {"params": i.objectives["params"]})
-        for i in pool
+        Candidate(i.genome, i.id, (), None, False, {"params": i.objectives["params"]}) for i in pool
     ]

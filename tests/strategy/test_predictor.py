@@ -3,7 +3,7 @@ predicted, and a resumed run chooses exactly as the uninterrupted one."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import pytest
@@ -70,7 +70,7 @@ def test_before_enough_history_it_chooses_as_sparse_does() -> None:
 def test_a_resumed_run_predicts_and_chooses_as_the_uninterrupted_one(
     name: str, params: dict[str, object]
 ) -> None:
-    def search(evaluations: int, history: list[Individual] = []) -> list[tuple[object, ...]]:
+    def search(evaluations: int, history: Sequence[Individual] = ()) -> list[Individual]:
         s = surrogate_search(
             get_strategy(name, **params),
             seed=4,

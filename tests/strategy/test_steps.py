@@ -48,4 +48,3 @@ def test_a_users_chooser_is_an_object_too() -> None:
 
     strategy = get_strategy("lemonade", parent=Youngest())
     assert get_parent_chooser(strategy.parent) is strategy.parent
-

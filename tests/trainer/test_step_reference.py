@@ -22,7 +22,11 @@ GENOME = simple_genome(channels=(6, 10))
 
 
 def reference_fit(
-    t: Trainer, model: nn.Module, teacher: nn.Module | None, n_steps: int, seed: int,
+    t: Trainer,
+    model: nn.Module,
+    teacher: nn.Module | None,
+    n_steps: int,
+    seed: int,
     inherited: bool,
 ) -> list[float]:
     """The training loop as it was before the seams (``Trainer._fit``, 2026-12-06), with
@@ -102,7 +106,11 @@ def reference_fit(
 
 
 def seam_fit(
-    t: Trainer, model: nn.Module, teacher: nn.Module | None, n_steps: int, seed: int,
+    t: Trainer,
+    model: nn.Module,
+    teacher: nn.Module | None,
+    n_steps: int,
+    seed: int,
     inherited: bool,
 ) -> list[float]:
     """The same training through the seams, every loss read."""
