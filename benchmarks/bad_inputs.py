@@ -81,6 +81,19 @@ class Case:
     recover: bool = False  # must exit 0 and finish (a damage evonas repairs)
 
 
+FIDELITY = {
+    "min-zero": "min_epochs = 0",
+    "min-text": 'min_epochs = "half"',
+    "eta-one": "min_epochs = 0.1\neta = 1",
+    "eta-float": "min_epochs = 0.1\neta = 2.5",
+    "max-below-min": "min_epochs = 1.0\nmax_epochs = 0.5",
+    "max-below-min-default": "min_epochs = 1.0",  # max: child_epochs = 0.25
+    "unknown-key": "min_epoch = 0.1",
+    "max-inf": "min_epochs = 0.1\nmax_epochs = inf",
+}
+"""``[fidelity]`` tables that must be refused (LEMONADE-style rungs)."""
+
+
 def edit(old: str, new: str) -> str:
     assert old in BASE, old
     return BASE.replace(old, new, 1)
@@ -180,6 +193,57 @@ def scenario_cases() -> list[Case]:
         ),
         "device-unknown": ('device = "cpu"', 'device = "cudaa"'),
         "device-cuda-missing": ('device = "cpu"', 'device = "cuda:7"'),
+        **{
+            f"fidelity-{k}": ("evaluations = 4", f"evaluations = 4\n\n[fidelity]\n{v}")
+            for k, v in FIDELITY.items()
+        },
+        "fidelity-with-random": (
+            'name = "nsga2"\nparams = { population_size = 2 }',
+            'name = "random"\nparams = {}\n\n[fidelity]\nmin_epochs = 0.1',
+        ),
+        "fidelity-with-asha": (
+            'name = "nsga2"\nparams = { population_size = 2 }',
+            'name = "asha"\nparams = {}\n\n[fidelity]\nmin_epochs = 0.1',
+        ),
+        "fidelity-not-table": ('name = "case"', 'name = "case"\nfidelity = 0.5'),
+        "acceptance-typo": ("population_size = 2", 'population_size = 2, acceptance = "predictd"'),
+        "acceptance-number": ("population_size = 2", "population_size = 2, acceptance = 3"),
+        "candidates-zero": ("population_size = 2", "population_size = 2, candidates = 0"),
+        "p-approximate-two": ("population_size = 2", "population_size = 2, p_approximate = 2.0"),
+        "morphisms-per-child-half": (
+            "population_size = 2",
+            "population_size = 2, morphisms_per_child = 0.5",
+        ),
+        "lemonade-children-text": (
+            'name = "nsga2"\nparams = { population_size = 2 }',
+            'name = "lemonade"\nparams = { n_children = "many" }',
+        ),
+        "lemonade-accept-above-children": (
+            'name = "nsga2"\nparams = { population_size = 2 }',
+            'name = "lemonade"\nparams = { n_children = 2, n_accept = 5 }',
+        ),
+        "asha-eta-one": (
+            'name = "nsga2"\nparams = { population_size = 2 }',
+            'name = "asha"\nparams = { eta = 1 }',
+        ),
+        "asha-max-below-min": (
+            'name = "nsga2"\nparams = { population_size = 2 }',
+            'name = "asha"\nparams = { min_epochs = 2.0, max_epochs = 1.0 }',
+        ),
+        "random-epochs-negative": (
+            'name = "nsga2"\nparams = { population_size = 2 }',
+            'name = "random"\nparams = { epochs = -1.0 }',
+        ),
+        "objective-max-garbage": ('name = "params"', 'name = "params"\nmax = "lots"'),
+        "objective-min-above-max": ('name = "params"', 'name = "params"\nmax = 10\nmin = 100'),
+        "objective-param-unknown": ('name = "params"', 'name = "latency"\nparams = { bogus = 1 }'),
+        "budget-minutes-nan": ("evaluations = 4", "minutes = nan"),
+        "budget-epochs-zero": ("evaluations = 4", "epochs = 0"),
+        "executor-cpus-zero": (
+            "evaluations = 4",
+            'evaluations = 4\n\n[executor]\nkind = "ray"\ncpus_per_task = 0',
+        ),
+        "resolution-zero": ('dataset = "synthetic"', 'dataset = "synthetic"\nresolution = 0'),
     }
     out = [
         Case(f"scenario/{k}", ["run", "s.toml"], {"s.toml": edit(a, b)})
@@ -340,6 +404,46 @@ def _config(change: Callable[[dict], object]) -> Callable[[Path], None]:
     return damage
 
 
+def _first_record(change: Callable[[dict], None]) -> Callable[[Path], None]:
+    def damage(run: Path) -> None:
+        lines = (run / "events.jsonl").read_text().splitlines()
+        record = json.loads(lines[0])
+        change(record)
+        lines[0] = json.dumps(record)
+        (run / "events.jsonl").write_text("\n".join(lines) + "\n")
+
+    return damage
+
+
+def _put(*path: str, value: object) -> Callable[[dict], None]:
+    def change(record: dict) -> None:
+        target = record
+        for key in path[:-1]:
+            target = target[key]
+        target[path[-1]] = value
+
+    return change
+
+
+def _huge_network(record: dict) -> None:
+    for node in record["genome"]["nodes"]:
+        if node.get("channels"):
+            node["channels"] = 1_000_000_000
+
+
+CRAFTED_RECORDS: dict[str, Callable[[dict], None]] = {
+    "error-not-text": _put("error", value={"x": 1}),
+    "elapsed-not-a-number": _put("train", "elapsed", value="soon"),
+    "steps-fraction": _put("train", "steps", value=2.5),
+    "id-fraction": _put("id", value=2.5),
+    "id-text": _put("id", value="0"),
+    "objective-text": _put("objectives", "val_error", value="0.1"),
+    "objective-missing": lambda record: record["objectives"].pop("params") and None,
+    "predicted-text": _put("predicted", value={"val_error": "low"}),
+}
+"""Values a crafted journal line may hold (each must be refused in words)."""
+
+
 def run_dir_cases() -> list[Case]:
     """Damaged run directories, given to resume (and show)."""
 
@@ -403,6 +507,31 @@ def run_dir_cases() -> list[Case]:
             ),
             ["resume", "run", "--budget", "6evals"],
             True,
+        ),
+        **{
+            f"journal-crafted-{k}": (_first_record(change), ["show", "run"], False)
+            for k, change in CRAFTED_RECORDS.items()
+        },
+        "journal-id-twice": (
+            lambda r: (r / "events.jsonl").write_bytes(
+                (r / "events.jsonl").read_bytes()
+                + (r / "events.jsonl").read_bytes().splitlines()[0]
+                + b"\n"
+            ),
+            ["resume", "run"],
+            False,
+        ),
+        "journal-complete-invalid-last-line": (
+            lambda r: (r / "events.jsonl").write_bytes(
+                (r / "events.jsonl").read_bytes() + b'{"id": "last"}\n'
+            ),
+            ["resume", "run"],
+            False,
+        ),
+        "journal-network-beyond-the-space": (
+            _first_record(_huge_network),
+            ["export", "run", "0"],
+            False,
         ),
         "leftover-temporary-files": (
             lambda r: (r / "weights" / ".1.pt.tmp42").write_bytes(b"half"),

@@ -166,7 +166,8 @@ class TrainFacts:
                 ok = isinstance(value, (int, float)) and not isinstance(value, bool)
                 ok = ok and math.isfinite(value)
             if not ok:
-                raise ValueError(f"train.{key} must be a {wanted.__name__}, got {value!r}")
+                kind = {bool: "true or false", int: "a whole number"}.get(wanted, "a number")
+                raise ValueError(f"train.{key} must be {kind}, got {value!r}")
         return cls(**kept)
 
 
