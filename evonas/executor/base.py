@@ -86,6 +86,13 @@ class Executor(ABC):
         """Stops workers; pending jobs are dropped."""
         return None
 
+    @classmethod
+    def check_available(cls) -> None:
+        """Raises (an :class:`ImportError`, a :class:`~evonas.core.errors.UserError`) where
+        this executor cannot run here, e.g. a library it needs is not installed: called when
+        a scenario is resolved, before anything is written. Default: nothing to check."""
+        return None
+
     def __enter__(self) -> Executor:
         return self
 

@@ -67,6 +67,10 @@ class RayExecutor(Executor):
         retries: Ray's retries of a task whose worker died.
     """
 
+    @classmethod
+    def check_available(cls) -> None:
+        import_ray()
+
     def __init__(
         self,
         factory: EvaluatorFactory,

@@ -123,6 +123,10 @@ def _parts(s: Scenario) -> Parts:
         )
     _check_data_keys(loader, s)
     executor = _resolve("executor.kind", lambda: EXECUTORS.resolve(s.executor.kind))
+    try:  # before anything is written: a run directory must not be left half made
+        getattr(executor, "check_available", lambda: None)()
+    except (ImportError, ValueError) as exc:
+        raise ScenarioError(f"executor.kind = {s.executor.kind!r}: {exc}") from None
     _resolve("executor", lambda: _executor_options(executor, s.executor))
     rng = generator(s.seed, Stream.INITIAL)
     initial = _resolve(
