@@ -205,6 +205,8 @@ def main() -> None:
     ]
 
     def ratios(hv: dict[str, list[float]], name: str) -> list[float]:
+        if not peers:  # strategies alone (comparing settings): no ratio
+            return [float("nan")] * len(seeds)
         return [hv[name][k] / max(max(hv[p][k] for p in peers), 1e-12) for k in range(len(seeds))]
 
     for label, hv in (("found", found), ("retrained", retrained)):

@@ -45,6 +45,20 @@ class Budget:
         """The per-candidate time limit in seconds."""
         return None if self.candidate_minutes is None else self.candidate_minutes * 60.0
 
+    def job_limit(self, p: Progress) -> tuple[float | None, bool]:
+        """The time limit of a candidate starting now, in seconds, and whether it is the
+        wall-clock budget's (its end plus a grace of a quarter of it, at least 30 s: a
+        candidate that hangs cannot hold a run past its budget) rather than the
+        candidate's own ``candidate_minutes``."""
+        own = self.candidate_seconds
+        if self.minutes is None:
+            return own, False
+        total = self.minutes * 60.0
+        left = max(total - p.seconds, 0.0) + max(30.0, 0.25 * total)
+        if own is not None and own <= left:
+            return own, False
+        return left, True
+
     def time_up(self, p: Progress) -> bool:
         """The wall-clock limit is reached (work in flight is then abandoned)."""
         return self.minutes is not None and p.seconds >= self.minutes * 60.0

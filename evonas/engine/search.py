@@ -20,6 +20,7 @@ import time
 from collections.abc import Sequence
 
 from evonas.core.budget import Budget, Progress
+from evonas.core.deadline import CandidateTimeout
 from evonas.core.individual import Candidate, Individual
 from evonas.core.observer import Observer
 from evonas.core.pareto import ParetoArchive
@@ -107,7 +108,11 @@ class Search:
         if self.budget.time_up(self._tick()) or not self.outcomes.pending:
             self.stop_reason = self.stop_reason or self.budget.reason(self.progress)
             return
-        self._deliver(self._collect())
+        individual = self._collect()
+        if individual is None:  # held past the wall-clock budget: abandoned, as in flight
+            self.stop_reason = self.stop_reason or self.budget.reason(self._tick())
+            return
+        self._deliver(individual)
 
     def _fill(self) -> None:
         empty = 0
@@ -176,26 +181,32 @@ class Search:
             return
         ident = self.children.reserve(candidate)
         seed = derive_seed(self.seed, Stream.TRAINING, ident)
+        limit, budget_bound = self.budget.job_limit(self._tick())
         job = Job(
             ident,
             candidate,
             seed,
             self.children.teacher(candidate),
-            self.budget.candidate_seconds,
+            limit,
             step=self.strategy.step,
             failure=failure,
+            budget_bound=budget_bound,
         )
         if failure is None:
             for o in self.observers:
                 o.on_submit(self, ident, candidate)
         self.outcomes.submit(job)
 
-    def _collect(self) -> Individual:
-        """Waits for an outcome; scores and records a new one (a recorded one is already)."""
+    def _collect(self) -> Individual | None:
+        """Waits for an outcome; scores and records a new one (a recorded one is already).
+        None: a job ran past the wall-clock budget (it is abandoned, not recorded: a
+        resume trains it again)."""
         job, outcome = self.outcomes.wait()
         if isinstance(outcome, Individual):
             return outcome
         assert job is not None
+        if job.budget_bound and isinstance(outcome, CandidateTimeout):
+            return None
         individual = self.scorer.individual(job.ident, job.candidate, outcome, job.step)
         state = outcome.state if individual.ok and not isinstance(outcome, BaseException) else None
         self.children.remember(individual.id, individual.genome, state)

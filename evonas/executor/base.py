@@ -46,6 +46,9 @@ class Job:
     teacher: tuple[Genome, StateDict] | None  # the parent, for distillation
     time_limit: float | None = None  # seconds; past it the job ends as a CandidateTimeout
     step: int = 0  # the strategy's step the candidate was proposed at
+    # the time limit is the run's wall-clock budget (plus a grace), not the candidate's own:
+    # past it the job is abandoned as the budget's end, not recorded as a failure
+    budget_bound: bool = False
     # set when the candidate failed before training (its cheap objectives): it is never
     # trained, and this comes back as its outcome
     failure: BaseException | None = None

@@ -71,6 +71,20 @@ def test_a_hanging_training_job_ends_as_timeout(where: str) -> None:
     assert time.perf_counter() - started < 60
 
 
+def test_the_time_budget_stops_a_hanging_training_without_a_candidate_limit() -> None:
+    """No ``candidate_minutes``: the wall-clock budget (3 s, plus its grace of 30 s) is
+    the limit; the hanging candidate is abandoned as in flight, not recorded as failed."""
+    budget = Budget(minutes=0.05)
+    search = surrogate_search("random", budget=budget, evaluator=HangingTrainer(), initial=4)
+    started = time.perf_counter()
+    search.run()
+    elapsed = time.perf_counter() - started
+    assert elapsed < 3.0 + 30.0 + 5.0
+    assert search.stop_reason == "budget reached: 0.05 minutes"
+    assert all(i.ok for i in search.individuals.values())  # the hanging one is not recorded
+    assert not any(odd(i.genome) for i in search.individuals.values())
+
+
 def test_a_hanging_objective_ends_as_timeout_and_the_time_budget_holds() -> None:
     budget = Budget(minutes=0.05, candidate_minutes=LIMIT_MINUTES)  # 3 s, 0.6 s each
     search = surrogate_search(
