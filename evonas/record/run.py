@@ -209,8 +209,12 @@ class Run:
 
     def rows(self) -> list[dict[str, Any]]:
         """Every evaluated network as a flat row: id, parent, status, objectives, whether
-        it is on the front, epochs trained, training seconds, network notation."""
+        it is on the front, epochs trained, its rung and whether that result is provisional
+        (with ``[fidelity]``), what a learned acceptance predicted of each objective measured
+        by training (``predicted_<name>``, None where nothing was), training seconds, network
+        notation."""
         front = {i.id for i in self.pareto_front()}
+        measured = [o.name for o in self.objectives if not o.cheap]
         return [
             {
                 "id": ind.id,
@@ -219,6 +223,9 @@ class Run:
                 **ind.objectives,
                 "on_front": ind.id in front,
                 "epochs": ind.train.epochs,
+                "rung": ind.train.rung,
+                "provisional": ind.train.provisional,
+                **{f"predicted_{n}": ind.predicted.get(n) for n in measured},
                 "train_seconds": ind.train.train_seconds,
                 "morphisms": "+".join(m.name for m in ind.morphisms),
                 "network": ind.genome.short_summary(),

@@ -80,6 +80,14 @@ def test_the_report_and_plots_say_which_results_are_provisional(
     assert any(p.name.startswith("front_pairs") for p in plot_run(climbed, tmp_path / "plots"))
 
 
+def test_the_table_of_a_run_has_rungs_and_predictions(climbed: evonas.Run) -> None:
+    rows = climbed.rows()
+    assert {r["rung"] for r in rows} == {None, 0, 1, 2}
+    predicted = [r for r in rows if r["predicted_val_error"] is not None]
+    assert predicted and all(0 <= r["predicted_val_error"] <= 1 for r in predicted)
+    assert all(r["provisional"] == (r["rung"] in (0, 1)) for r in rows)
+
+
 def test_without_rungs_nothing_is_recorded_of_them(tmp_path: Path) -> None:
     run = evonas.run(scenario(tmp_path, 6, extra=""), out=tmp_path / "run")
     lines = (run.dir / "events.jsonl").read_text().splitlines()
