@@ -71,6 +71,26 @@ def test_children_climb_the_rungs_from_their_own_weights(climbed: evonas.Run) ->
     assert all(i.train.rung is None and not i.train.provisional for i in initial)
 
 
+def test_rungs_work_with_worker_processes(tmp_path: Path) -> None:
+    """Aging evolution asks per free worker; promotions and new children share them."""
+    path = tmp_path / "pool.toml"
+    path.write_text(
+        tiny_scenario(
+            strategy="aging",
+            params="{ population_size = 4, sample_size = 2 }",
+            evaluations=18,
+            n_train=384,
+            objectives=("val_error", "params"),
+            extra=RUNGS + '\n[executor]\nkind = "pool"\nworkers = 2\n',
+        )
+    )
+    history = evonas.run(path, out=tmp_path / "run").history()
+    assert len(history) == 18 and all(i.ok for i in history)
+    assert any(i.train.continued for i in history)
+    promoted = [i.parent_id for i in history if i.train.continued]
+    assert len(promoted) == len(set(promoted))  # no network promoted twice from one rung
+
+
 def test_the_report_and_plots_say_which_results_are_provisional(
     climbed: evonas.Run, tmp_path: Path
 ) -> None:
