@@ -131,6 +131,8 @@ class AcceptPredicted(Acceptance):
     # --- history -----------------------------------------------------------------------------
     def observe(self, individuals: Sequence[Individual], context: StrategyContext) -> None:
         expensive = _expensive(context)
+        if not expensive:  # every objective is known before training: nothing to predict
+            return
         for ind in individuals:
             if ind.ok and ind.parent_id is not None and ind.parent_id in self.lineage.by_id:
                 x = self._features(
@@ -178,7 +180,8 @@ class AcceptPredicted(Acceptance):
         known = [
             c for c in candidates if c.parent_id is not None and c.parent_id in self.lineage.by_id
         ]
-        forest = self._forest(context) if known and len(self._rows) >= self.min_history else None
+        enough = known and _expensive(context) and len(self._rows) >= self.min_history
+        forest = self._forest(context) if enough else None
         if forest is None:
             return AcceptSparse().choose(candidates, population, n, rng, context)
         mean, spread = self._predict(forest, known, context)

@@ -115,6 +115,21 @@ def test_it_beats_density_alone_on_the_surrogate() -> None:
     assert float(np.median(ratios)) > 1.0, ratios
 
 
+def test_with_nothing_to_predict_it_chooses_as_sparse_does() -> None:
+    """Every objective cheap (known before training): the forest has no target."""
+    runs = []
+    for acceptance in ("predicted", "sparse"):
+        s = surrogate_search(
+            get_strategy("lemonade", acceptance=acceptance),
+            seed=3,
+            objectives=["params", "flops"],
+            budget=Budget(evaluations=30),
+        )
+        s.run()
+        runs.append([i.genome.hash for i in s.individuals.values()])
+    assert runs[0] == runs[1]
+
+
 @pytest.mark.parametrize(
     "params, message",
     [
