@@ -12,6 +12,9 @@ weighted by their children: over all predicted children, and *at fixed parameter
 within groups of children whose parameter counts lie in the same factor-of-2 band
 (``floor(log2(params))``, groups of at least 5), so that knowing size alone does not score.
 
+Each seed's line also gives the same figures for the naive prediction "a child's error is
+its parent's", so what the model adds beyond it is seen.
+
 Last line: ``spearman=<x> spearman_fixed_params=<x> children=<n>``. Targets: >= 0.5 / >= 0.3.
 
     python benchmarks/predictor_quality.py            # design seeds 0-2, 60 epochs each
@@ -60,6 +63,19 @@ def correlations(children: list[Individual]) -> tuple[float, int, float, int]:
     return overall, len(children), total / weight if weight else math.nan, weight
 
 
+def parent_baseline(
+    children: list[Individual], by_id: dict[int, Individual]
+) -> tuple[float, int, float, int]:
+    """The same correlations for the naive prediction "a child's error is its parent's":
+    what the model adds beyond it."""
+    naive = [
+        dataclasses.replace(c, predicted={"val_error": by_id[c.parent_id].objectives["val_error"]})
+        for c in children
+        if c.parent_id in by_id
+    ]
+    return correlations(naive)
+
+
 def _spearman(a: list[float], b: list[float]) -> float:
     if len(a) < 3 or len(set(a)) < 2 or len(set(b)) < 2:
         return math.nan
@@ -95,13 +111,17 @@ def main() -> None:
             budget=Budget(epochs=args.epochs),
         )
         run = evonas.run(scenario, out=out / f"seed-{seed}")
-        children = [i for i in run.history() if i.ok and "val_error" in i.predicted]
+        history = run.history()
+        children = [i for i in history if i.ok and "val_error" in i.predicted]
         result = correlations(children)
         per_run.append(result)
+        naive = parent_baseline(children, {i.id: i for i in history})
         print(
             f"seed {seed}: spearman={result[0]:.3f} over {result[1]} children, "
             f"fixed params {result[2]:.3f} over {result[3]} in bands of >= {MIN_GROUP} "
-            f"({len(run.history())} evaluations, {(time.perf_counter() - t0) / 60:.1f} min)",
+            f"({len(history)} evaluations, {(time.perf_counter() - t0) / 60:.1f} min); "
+            f"predicting the parent's error instead: {naive[0]:.3f}, fixed params "
+            f"{naive[2]:.3f}",
             flush=True,
         )
 
