@@ -284,11 +284,10 @@ def _predicted(d: Any) -> dict[str, float]:
         raise ValueError(f"predicted must be an object of numbers, got {type(d).__name__}")
     out = {}
     for k, v in d.items():
-        if not isinstance(k, str) or not SAFE_NAME.match(k):
-            raise ValueError(f"predicted key {k!r} is not an objective's name")
-        if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
+        value = _number(v, f"predicted {_name(k, 'predicted')}")
+        if not math.isfinite(value):
             raise ValueError(f"predicted {k} must be a finite number, got {v!r}")
-        out[k] = float(v)
+        out[k] = value
     return out
 
 

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from evonas.core.individual import Candidate, Individual, MorphismRecord
-from evonas.core.pareto import ObjectiveInfo, hypervolume, non_dominated
+from evonas.core.pareto import ObjectiveInfo, hypervolume, non_dominated, normalised_matrix
 from evonas.core.seeds import Stream, derive_seed
 from evonas.space.genome import Genome
 from evonas.strategy.steps import ACCEPTANCES, Acceptance, AcceptSparse
@@ -260,11 +260,7 @@ class AcceptPredicted(Acceptance):
                     row.append(o.normalised(c.cheap.get(o.name, math.nan)))
             return np.nan_to_num(np.array(row, dtype=float), nan=1.0)
 
-        ok = [p for p in population if p.ok]
-        front = np.array(
-            [[o.normalised(p.objectives[o.name]) for o in context.objectives] for p in ok],
-            dtype=float,
-        ).reshape(len(ok), len(context.objectives))
+        front = normalised_matrix([p for p in population if p.ok], context.objectives)
         front = front[non_dominated(front)]
         base = hypervolume(front)
         left = list(range(len(children)))

@@ -103,10 +103,6 @@ class Rungs:
             if ind.ok:
                 self.results[rung].append(ind)
 
-    def rung(self, ident: int) -> int | None:
-        """The rung of an observed network (None: not in the rungs)."""
-        return self.rung_of.get(ident)
-
     def next_promotion(self, objectives: Sequence[ObjectiveInfo]) -> Promotion | None:
         """The next promotion, from the highest rung that has one, or None."""
         for k in range(self.top - 1, -1, -1):
