@@ -11,6 +11,7 @@ import math
 import traceback
 import warnings
 from collections.abc import Callable, Sequence
+from typing import Any
 
 from evonas.core.deadline import CandidateTimeout, deadline
 from evonas.core.individual import (
@@ -23,6 +24,7 @@ from evonas.core.individual import (
 from evonas.core.pareto import ObjectiveInfo, violation
 from evonas.executor.base import WorkerLost
 from evonas.objectives.base import EvalContext, Objective
+from evonas.objectives.isolated import IsolatedObjectives
 from evonas.space.genome import Genome
 
 
@@ -59,6 +61,27 @@ class Scorer:
         self.on_measured: Callable[[str, dict[str, float]], None] | None = None
         self.cheap_constrained = [i for i in self.infos if i.cheap and i.constrained]
         self._warned: set[str] = set()  # objectives already warned of a value out of bounds
+        self.isolated = IsolatedObjectives()  # where a user's objectives run under a limit
+
+    def close(self) -> None:
+        """Stops the helper process of isolated objectives, if one was started."""
+        self.isolated.close()
+
+    def _ready(self, cheap: bool) -> None:
+        """Starts the helper process before a candidate's clock, when it will be used."""
+        if self.time_limit is not None and any(
+            self.isolated.runs(o) for o in self.objectives if o.cheap or not cheap
+        ):
+            self.isolated.start()
+
+    def _compute(self, objective: Objective, ctx: EvalContext, part: str = "value") -> Any:
+        """``objective(ctx)`` or its details: in the helper process when there is a time
+        limit to enforce and the objective is a user's, else here."""
+        if part == "details" and type(objective).details is Objective.details:
+            return {}  # the base class's: nothing to send anywhere
+        if self.time_limit is not None and self.isolated.runs(objective):
+            return self.isolated.call(objective, ctx, self.time_limit, part)
+        return objective(ctx) if part == "value" else objective.details(ctx)
 
     @property
     def cheap_names(self) -> list[str]:
@@ -75,8 +98,11 @@ class Scorer:
             if all(math.isfinite(v) for v in values.values()):
                 return values
         ctx = EvalContext(genome, self.input_shape, self.num_classes)
+        self._ready(cheap=True)
         with deadline(self.time_limit, "its cheap objectives"):
-            values = {o.name: self._value(o, o(ctx)) for o in self.objectives if o.cheap}
+            values = {
+                o.name: self._value(o, self._compute(o, ctx)) for o in self.objectives if o.cheap
+            }
         self.cache[genome.hash] = values
         if self.on_measured is not None:
             self.on_measured(genome.hash, values)
@@ -109,6 +135,7 @@ class Scorer:
             error: str | None = _one_line(outcome)
         else:
             try:
+                self._ready(cheap=False)
                 with deadline(self.time_limit, "its objectives"):
                     objectives, details = self._expensive(candidate, outcome)
                 status, error = outcome.status, outcome.error
@@ -142,8 +169,8 @@ class Scorer:
         )
         for o in self.objectives:
             if not o.cheap and result.ok:
-                values[o.name] = self._value(o, o(ctx))
-            extra = o.details(ctx) if o.cheap else {}
+                values[o.name] = self._value(o, self._compute(o, ctx))
+            extra = self._compute(o, ctx, "details") if o.cheap else {}
             if extra:
                 details[o.name] = extra
         return values, details

@@ -96,6 +96,7 @@ class Search:
                 self.next()
         finally:
             self.outcomes.close()
+            self.scorer.close()
         for o in self.observers:
             o.on_stop(self, self.stop_reason)
         return self.archive

@@ -20,6 +20,8 @@ value outside them is clipped, and the search warns once, naming bounds that wou
 from __future__ import annotations
 
 import copy
+import importlib
+import sys
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -66,6 +68,9 @@ class Objective(ABC):
     # the bounds are the published normalisation every run shares (the built-ins): a value
     # beyond them counts as the bound by design, and no warning is given
     published_bounds: bool = False
+    # computed in the main process; False (a user's objective): in a helper process that a
+    # time limit can kill even inside C code (evonas/objectives/isolated.py)
+    in_process: bool = False
     upper: float | None = None  # hard constraint: value <= upper (set from a scenario's max)
     lower: float | None = None  # hard constraint: value >= lower (set from a scenario's min)
 
@@ -113,6 +118,7 @@ class FunctionObjective(Objective):
         unit: str = "",
         bounds: tuple[float, float] = (0.0, 1.0),
         log_scale: bool = False,
+        in_process: bool = False,
     ) -> None:
         if direction not in DIRECTIONS:
             raise ValueError(f"objective direction {direction!r} must be one of {DIRECTIONS}")
@@ -125,9 +131,36 @@ class FunctionObjective(Objective):
             raise ValueError(f"objective {self.name!r}: bounds {bounds} need low < high")
         self.bounds = (float(bounds[0]), float(bounds[1]))
         self.log_scale = log_scale
+        self.in_process = in_process
 
     def __call__(self, ctx: EvalContext) -> float:
         return float(self.fn(ctx))
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Picklable (for the helper process) also when ``@objective`` replaced the
+        function's module attribute by this wrapper: the function then travels as the
+        wrapper's module and name, and is looked up there when loaded."""
+        state = dict(self.__dict__)
+        module, name = getattr(self.fn, "__module__", None), getattr(self.fn, "__qualname__", "")
+        if module and "<" not in name:
+            owner = sys.modules.get(module)
+            if isinstance(getattr(owner, name, None), FunctionObjective):
+                state["fn"] = _Wrapped(module, name)
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        if isinstance(state.get("fn"), _Wrapped):
+            ref = state["fn"]
+            state = {**state, "fn": getattr(importlib.import_module(ref.module), ref.name).fn}
+        self.__dict__.update(state)
+
+
+@dataclass(frozen=True)
+class _Wrapped:
+    """Where an ``@objective`` wrapper of a function lives (module, attribute)."""
+
+    module: str
+    name: str
 
 
 def objective(
@@ -138,11 +171,14 @@ def objective(
     unit: str = "",
     bounds: tuple[float, float] = (0.0, 1.0),
     log_scale: bool = False,
+    in_process: bool = False,
 ) -> Callable[[Callable[[EvalContext], float]], FunctionObjective]:
     """Decorator that turns a function of :class:`EvalContext` into an objective.
 
     ``bounds`` (best and worst plausible values) and ``log_scale`` fix how the objective is
-    normalised for hypervolume; see :meth:`Objective.normalised`.
+    normalised for hypervolume; see :meth:`Objective.normalised`. ``in_process=True``
+    computes it in the main process (faster for a trivial function; a time limit then
+    cannot stop it inside C code).
     """
 
     def wrap(fn: Callable[[EvalContext], float]) -> FunctionObjective:
@@ -154,6 +190,7 @@ def objective(
             unit=unit,
             bounds=bounds,
             log_scale=log_scale,
+            in_process=in_process,
         )
 
     return wrap

@@ -28,6 +28,7 @@ class ValError(Objective):
     cheap = False
     bounds = (0.01, 1.0)
     published_bounds = True
+    in_process = True  # evonas's own, of known cost
     log_scale = True
 
     def __call__(self, ctx: EvalContext) -> float:
@@ -44,6 +45,7 @@ class Params(Objective):
     cheap = True
     bounds = (1e3, 1e8)
     published_bounds = True
+    in_process = True  # evonas's own, of known cost
     log_scale = True
 
     def __call__(self, ctx: EvalContext) -> float:
@@ -64,6 +66,7 @@ class Flops(Objective):
     unit = "FLOPs"
     bounds = (1e5, 1e11)
     published_bounds = True
+    in_process = True  # evonas's own, of known cost
     log_scale = True
 
     @torch.no_grad()
@@ -95,6 +98,7 @@ class Latency(Objective):
     unit = "s"
     bounds = (1e-5, 1.0)
     published_bounds = True
+    in_process = True  # evonas's own, of known cost
     log_scale = True
 
     def __init__(
@@ -168,6 +172,7 @@ class PeakMemory(Objective):
     unit = "B"
     bounds = (1e6, 1e11)
     published_bounds = True
+    in_process = True  # evonas's own, of known cost
     log_scale = True
 
     def check_device(self, device: torch.device) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import time
 from dataclasses import dataclass
 
@@ -48,3 +50,27 @@ def raises_for_odd(ctx: EvalContext) -> float:
 
 def exits(ctx: EvalContext) -> float:
     raise SystemExit(3)
+
+
+def stuck_in_c(ctx: EvalContext) -> float:
+    """Stuck for 30 s on every other architecture where no timer can reach it, as a call
+    inside C code that never returns to Python is (its timer signal is blocked)."""
+    if odd(ctx.genome):
+        signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGALRM})
+        try:
+            time.sleep(30.0)
+        finally:
+            signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGALRM})
+    return float(len(ctx.genome))
+
+
+def ends_its_process(ctx: EvalContext) -> float:
+    """Ends the process it runs in on every other architecture (a crash in native code)."""
+    if odd(ctx.genome):
+        os._exit(7)
+    return float(len(ctx.genome))
+
+
+def returns_a_generator(ctx: EvalContext) -> object:
+    """A value that is not a number and cannot be pickled."""
+    return (n for n in ctx.genome.nodes)
