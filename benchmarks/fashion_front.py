@@ -11,7 +11,8 @@ Last line: ``test_acc_100k=<x> test_acc_300k=<x> test_acc_1m=<x> search_minutes=
 total_minutes=<t> device=<cuda|cpu>`` (``nan`` where the front has no such network).
 
     python benchmarks/fashion_front.py --minutes 8 --retrain-epochs 30
-    python benchmarks/fashion_front.py --minutes 2 --retrain-epochs 1 --fraction 0.1  # CPU
+    python benchmarks/fashion_front.py --device cpu --minutes 16 --fraction 0.25 \
+        --caps 100k,300k --retrain-epochs 30,60  # the CPU table, within one hour
 """
 
 from __future__ import annotations
@@ -38,7 +39,16 @@ def main() -> None:
     here = Path(__file__).resolve().parent.parent
     parser.add_argument("--scenario", default=str(here / "scenarios" / "lemonade_fashion_gpu.toml"))
     parser.add_argument("--minutes", type=float, default=8.0, help="search minutes")
-    parser.add_argument("--retrain-epochs", type=float, default=30.0)
+    parser.add_argument(
+        "--retrain-epochs",
+        default="30",
+        help="epochs of each retrain: one number, or one per cap (e.g. 30,60)",
+    )
+    parser.add_argument(
+        "--caps",
+        default="100k,300k,1m",
+        help=f"which parameter caps to retrain and test, of {','.join(CAPS)} (others: nan)",
+    )
     parser.add_argument("--device", default="auto")
     parser.add_argument(
         "--fraction",
@@ -46,13 +56,30 @@ def main() -> None:
         default=None,
         help="share of the training images in the search (default 1.0; use less on a CPU)",
     )
+    parser.add_argument(
+        "--seed", type=int, default=None, help="the run's seed (default: the scenario's)"
+    )
     parser.add_argument("--out", default=None, help="run directory (default results/front-...)")
     args = parser.parse_args()
+    caps = [c.strip() for c in args.caps.split(",") if c.strip()]
+    if not caps or any(c not in CAPS for c in caps):
+        parser.error(f"--caps {args.caps!r}: use a comma-separated list of {', '.join(CAPS)}")
+    try:
+        epochs = [float(e) for e in args.retrain_epochs.split(",")]
+    except ValueError:
+        parser.error(f"--retrain-epochs {args.retrain_epochs!r}: a number, or one per cap")
+    if len(epochs) == 1:
+        epochs *= len(caps)
+    if len(epochs) != len(caps) or not all(math.isfinite(e) and e > 0 for e in epochs):
+        parser.error(f"--retrain-epochs: one number > 0, or one per cap ({len(caps)})")
+    retrain_epochs = dict(zip(caps, epochs, strict=True))
     started = time.perf_counter()
     device = resolve_device(args.device)
     overrides = {"budget.minutes": args.minutes, "device": str(device)}
     if args.fraction is not None:
         overrides["data.train_fraction"] = args.fraction
+    if args.seed is not None:
+        overrides["seed"] = args.seed
     if device.type != "cuda":  # latency stays on the CPU; nothing else in it needs CUDA
         overrides["executor.kind"] = "inprocess"
     s = load_scenario(args.scenario, overrides)
@@ -65,12 +92,12 @@ def main() -> None:
     retrained: dict[int, float] = {}  # a network best under two caps is retrained once
     for label, cap in CAPS.items():
         under = [i for i in front if i.objectives["params"] <= cap]
-        if not under:
+        if not under or label not in retrain_epochs:
             accuracies[label] = math.nan
             continue
         best = min(under, key=lambda i: i.objectives["val_error"])
         if best.id not in retrained:
-            result = export_model(run, best.id, retrain_epochs=args.retrain_epochs)
+            result = export_model(run, best.id, retrain_epochs=retrain_epochs[label])
             acc = result.test_accuracy
             retrained[best.id] = acc if acc is not None else math.nan
         accuracies[label] = retrained[best.id]
@@ -78,7 +105,7 @@ def main() -> None:
         print(
             f"under {label}: #{best.id} {best.genome.short_summary()} "
             f"({best.objectives['params']:.0f} params, val acc {val_acc:.4f})"
-            f" -> test acc {accuracies[label]:.4f} after {args.retrain_epochs:g} epochs",
+            f" -> test acc {accuracies[label]:.4f} after {retrain_epochs[label]:g} epochs",
             flush=True,
         )
     total = (time.perf_counter() - started) / 60
