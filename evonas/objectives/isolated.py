@@ -19,6 +19,7 @@ then says once that a call stuck in C code cannot be stopped.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import pickle
@@ -96,7 +97,8 @@ class IsolatedObjectives:
         """
         self.start()
         if self._conn is None:  # no helper on this machine: said once, computed here
-            self.runs(objective)
+            if not self._local.get(objective.name):
+                self._stay(objective, self._broken)
             return objective(ctx) if part == "value" else objective.details(ctx)
         conn = self._conn
         payload = (
@@ -125,7 +127,8 @@ class IsolatedObjectives:
             ) from None
         except CandidateTimeout:  # stuck (or the scorer's timer): never reuse it
             self.close()
-            self._process, self._conn = _spawn()  # its start-up overlaps the next candidate
+            with contextlib.suppress(OSError):  # else the next call starts one, or says why
+                self._process, self._conn = _spawn()  # start-up overlaps the next candidate
             raise
         except BaseException:
             self.close()

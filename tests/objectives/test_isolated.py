@@ -139,3 +139,20 @@ def test_no_time_limit_keeps_every_objective_in_process() -> None:
     )
     search.run()
     assert search.scorer.isolated._local == {}  # never asked: computed in process
+
+
+def test_a_helper_that_cannot_start_leaves_objectives_in_process_and_says_so(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def no_process() -> None:
+        raise OSError("no more processes")
+
+    monkeypatch.setattr("evonas.objectives.isolated._spawn", no_process)
+    counted = FunctionObjective(conv_count.fn, cheap=True, bounds=(0, 50))
+    search = surrogate_search(
+        "random", budget=Budget(evaluations=6), objectives=["val_error", counted]
+    )
+    with pytest.warns(InProcessWarning, match="could not start .*no more processes"):
+        search.run()
+    assert len(search.individuals) == 6
+    assert all(i.ok for i in search.individuals.values())
