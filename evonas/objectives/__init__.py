@@ -15,6 +15,7 @@ from evonas.objectives.base import (
     register_objective,
 )
 from evonas.objectives.builtin import Flops, Latency, Params, PeakMemory, ValError
+from evonas.objectives.isolated import InProcessWarning
 
 list_objectives = OBJECTIVES.names
 
@@ -23,6 +24,7 @@ __all__ = [
     "EvalContext",
     "Flops",
     "FunctionObjective",
+    "InProcessWarning",
     "Latency",
     "Objective",
     "Params",

@@ -8,9 +8,8 @@ import time
 import pytest
 
 from evonas.core import Budget, Status
-from evonas.objectives import FunctionObjective, get_objective, objective
+from evonas.objectives import FunctionObjective, InProcessWarning, get_objective, objective
 from evonas.objectives.base import EvalContext
-from evonas.objectives.isolated import InProcessWarning
 from evonas.testing.surrogate import surrogate_search
 from tests.plugins.hang import (
     ends_its_process,
