@@ -90,6 +90,18 @@ class Budget:
             return False
         return not self.done(p)
 
+    def fits(self, p: Progress, in_flight: int, epochs: float | None) -> bool:
+        """Whether a candidate that trains ``epochs`` (None: the trainer's setting, whose
+        length the budget does not know) ends within an epoch budget, those in flight
+        counted as :meth:`may_submit` counts them. A successive-halving promotion that would
+        run past the budget is not started (the strategy is asked for something else), so
+        no method buys a last long training beyond the epochs every method is given. A
+        candidate's own rounding to whole steps (1% of it) is allowed."""
+        if self.epochs is None or epochs is None:
+            return True
+        expected = in_flight * p.epochs / p.evaluations if p.evaluations else 0.0
+        return p.epochs + expected + epochs <= self.epochs + 0.01 * epochs
+
     def reason(self, p: Progress) -> str:
         """Which limit ended the search, in words."""
         parts = self.parts(p)

@@ -31,6 +31,7 @@ from evonas.executor.base import Executor, Job
 from evonas.executor.recorded import RecordedOutcomes
 from evonas.strategy.base import Strategy, StrategyContext
 
+UNFIT_ASKS = 5  # asks in a row whose candidates are all too long for what is left
 EMPTY_ASKS = 100  # asks in a row that give nothing new before the space counts as exhausted
 
 
@@ -72,6 +73,8 @@ class Search:
         self.stop_reason: str | None = None
         self.outcomes = RecordedOutcomes(executor)  # every outcome comes back through it
         self._batch: list[Individual] = []  # a generation's individuals, told together
+        self._unfit_asks = 0  # asks in a row whose candidates all ran past an epoch budget
+        self._budget_full = False  # then nothing more is asked: the budget is spent
         scorer.on_measured = self._cheap_measured  # cheap values go on record as measured
         strategy.setup(
             StrategyContext(scorer.infos, dict(children.morphisms), children.initial, seed)
@@ -146,20 +149,38 @@ class Search:
             except (Exception, SystemExit) as exc:  # fails this candidate, not the run
                 failed.append((c, exc))
         accepted = self.strategy.accept(scored)
+        unfit = 0
         for child, error in [(c, None) for c in accepted] + failed:
-            if self.budget.may_submit(self.progress, self.outcomes.pending):
-                self._submit(child, failure=error)
+            if not self.budget.may_submit(self.progress, self.outcomes.pending):
+                continue
+            if error is None and not self._fits(child):
+                unfit += 1
+                continue
+            self._submit(child, failure=error)
+        if accepted and unfit == len(accepted) and not failed:
+            self._unfit_asks += 1  # only candidates too long for what is left of the budget
+            self._budget_full = self._unfit_asks >= UNFIT_ASKS
+        elif accepted or failed:
+            self._unfit_asks = 0
         if self.outcomes.recorded is not None:  # the step a resume asked again is made
             for ind in self.outcomes.release():
                 self.children.mark_seen(ind.genome)
         return bool(accepted or failed)
+
+    def _fits(self, candidate: Candidate) -> bool:
+        """Whether a candidate of known epochs ends within an epoch budget (one a resumed
+        run recorded always does: it is not trained again)."""
+        recorded = self.outcomes.recorded
+        if recorded is not None and candidate.genome.hash in recorded:
+            return True
+        return self.budget.fits(self.progress, self.outcomes.pending, candidate.epochs)
 
     def _cheap_measured(self, genome_hash: str, values: dict[str, float]) -> None:
         for o in self.observers:
             o.on_cheap(genome_hash, values)
 
     def _may_ask(self) -> bool:
-        if not self.budget.may_submit(self._tick(), self.outcomes.pending):
+        if self._budget_full or not self.budget.may_submit(self._tick(), self.outcomes.pending):
             return False
         if self.strategy.asynchronous:
             return self.outcomes.pending < self.outcomes.slots

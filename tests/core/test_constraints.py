@@ -82,3 +82,17 @@ def test_an_epoch_budget_counts_the_training_in_flight() -> None:
     assert Budget(evaluations=9).may_submit(spent, 0) and not Budget(evaluations=9).may_submit(
         spent, 1
     )
+
+
+def test_a_candidate_of_known_length_starts_only_if_it_ends_within_the_epoch_budget() -> None:
+    """A promotion of 6 epochs with 4 left would buy compute no other method is given."""
+    from evonas.core import Budget
+    from evonas.core.budget import Progress
+
+    budget = Budget(epochs=20.0)
+    spent = Progress(evaluations=8, epochs=16.0)  # 2 epochs an evaluation
+    assert budget.fits(spent, 0, 4.0) and budget.fits(spent, 0, 4.02)  # whole-step rounding
+    assert not budget.fits(spent, 0, 6.0)
+    assert not budget.fits(spent, 1, 3.0)  # one in flight counts 2 epochs
+    assert budget.fits(spent, 1, None)  # the trainer's own length: may_submit decides
+    assert Budget(evaluations=9).fits(spent, 3, 100.0)  # no epoch budget: no limit

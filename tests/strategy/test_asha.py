@@ -97,6 +97,32 @@ def test_a_promoted_network_trains_on_from_its_own_weights() -> None:
     assert search.progress.epochs == pytest.approx(total)  # every epoch counts
 
 
+def test_an_epoch_budget_is_never_overrun_by_a_long_promotion() -> None:
+    """Equal compute: a promotion that would end past the epoch budget is not started, the
+    strategy is asked for something that fits, and the budget is still used up."""
+    data = synthetic(n_train=256, n_test=64, shape=(1, 8, 8), num_classes=3, seed=0)
+    settings = TrainSettings(batch_size=32, scratch_epochs=1.0, child_epochs=1.0)
+    step = 32 / 256
+    for seed in range(3):
+        search = assemble_search(
+            strategy=get_strategy("asha", min_epochs=0.25, eta=2, max_epochs=2.0),
+            executor=InProcessExecutor(TrainingEvaluator(Trainer(data, settings, device="cpu"))),
+            objectives=[get_objective("val_error"), get_objective("params")],
+            morphisms=[MORPHISMS.create(n) for n in MORPHISMS.names()],
+            initial=[simple_genome(channels=(4,)), simple_genome(channels=(4, 8))],
+            input_shape=data.input_shape,
+            num_classes=data.num_classes,
+            budget=Budget(epochs=4.0),
+            seed=seed,
+        )
+        search.run()
+        total = sum(i.train.epochs for i in search.individuals.values())
+        assert any(i.train.continued for i in search.individuals.values())
+        assert total <= 4.0 + step  # at most a step's rounding past it
+        assert total >= 4.0 - 0.25 - step  # a new network still fitted in what was left
+        assert search.stop_reason is not None and "epochs" in search.stop_reason
+
+
 def test_random_draws_approximate_morphisms_at_the_strategies_rate() -> None:
     ctx = context(0)
     random = get_strategy("random", p_approximate=0.3)
