@@ -102,7 +102,11 @@ def parse_setting(text: str) -> tuple[str, Any]:
         return key, value
 
 
-def search(base: Scenario, method: str, seed: int, epochs: float, out: Path) -> evonas.Run:
+def search(
+    base: Scenario, method: str, seed: int, epochs: float, out: Path, reuse: bool = False
+) -> evonas.Run:
+    """One method's run on one seed; with ``reuse``, a finished record of the same run under
+    ``out`` (an earlier invocation's, with the same settings) is read instead of searching."""
     params = dict(base.strategy.params) if method == base.strategy.name else {}
     scenario = dataclasses.replace(
         base,
@@ -113,7 +117,15 @@ def search(base: Scenario, method: str, seed: int, epochs: float, out: Path) -> 
         # rungs are the evolution strategies' (asha has its own; the other peers none)
         fidelity=base.fidelity if method in STRATEGIES else FidelityConfig(),
     )
-    return evonas.run(scenario, out=out / f"{method}-{seed}")
+    where = out / f"{method}-{seed}"
+    if reuse and (where / "stop.json").exists():
+        run = evonas.load_run(where)
+        keys = ("seed", "strategy", "budget", "fidelity", "trainer", "space", "data", "morphisms")
+        differ = [k for k in keys if getattr(run.scenario, k) != getattr(scenario, k)]
+        if differ:
+            raise SystemExit(f"--reuse: {where} was run with other settings: {', '.join(differ)}")
+        return run
+    return evonas.run(scenario, out=where)
 
 
 def retrain(
@@ -150,6 +162,12 @@ def main() -> None:
     parser.add_argument("--scenario", default="scenarios/quick.toml")
     parser.add_argument("--out", default=None, help="folder of the run records (default: temp)")
     parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="read the finished runs already under --out (an earlier invocation with the\n"
+        "same settings) instead of searching again; every front is still retrained",
+    )
+    parser.add_argument(
         "--set",
         action="append",
         default=[],
@@ -183,7 +201,7 @@ def main() -> None:
         trainer = Trainer(data, base.trainer, base.device)
         for method in args.methods:
             t0 = time.perf_counter()
-            run = search(base, method, seed, args.epochs, out)
+            run = search(base, method, seed, args.epochs, out, args.reuse)
             infos = list(run.objectives)
             scales = ", ".join(o.scale for o in infos)
             history = run.history()
