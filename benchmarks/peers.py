@@ -33,6 +33,7 @@ retrained >= 1.1.
 
 from __future__ import annotations
 
+# ruff: noqa: E402  (the thread policy is set before torch loads)
 import argparse
 import dataclasses
 import importlib.util
@@ -43,6 +44,10 @@ import time
 from collections import Counter
 from pathlib import Path
 from typing import Any
+
+from evonas.cli import apply_thread_policy
+
+apply_thread_policy()  # before torch loads: runs beside other work sleep, not spin
 
 import numpy as np
 import torch
