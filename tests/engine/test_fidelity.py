@@ -133,6 +133,36 @@ def test_a_killed_run_with_rungs_and_the_predictor_resumes_as_the_whole_one(
     assert facts(resumed) == facts(whole)
 
 
+def test_a_killed_asha_run_under_an_epoch_budget_resumes_as_the_whole_one(
+    tmp_path: Path,
+) -> None:
+    """Promotions that would end past the epoch budget are not started; a resume asks the
+    same things again, so it refuses the same ones and ends where the whole run ended."""
+    path = tmp_path / "asha.toml"
+    path.write_text(
+        tiny_scenario(
+            strategy="asha",
+            params="{ min_epochs = 0.25, eta = 2, max_epochs = 2.0 }",
+            evaluations=200,
+            n_train=384,
+            objectives=("val_error", "params"),
+            extra="epochs = 5.0\n",  # [budget] is the last table: the epoch budget binds
+        )
+    )
+    whole = evonas.run(path, out=tmp_path / "whole")
+    spent = sum(i.train.epochs for i in whole.history())
+    assert 5.0 - 0.25 <= spent <= 5.0 + 32 / (384 * 0.9)
+    assert any(i.train.continued for i in whole.history())
+    run_dir = tmp_path / "killed"
+    proc = start(["run", str(path), "--out", str(run_dir)])
+    wait_for_events(run_dir, len(whole.history()) - 3)
+    os.kill(proc.pid, signal.SIGTERM)
+    assert proc.wait(timeout=60) == 143
+    resumed = evonas.resume(run_dir).history()
+    assert rows(resumed) == rows(whole.history())
+    assert facts(resumed) == facts(whole.history())
+
+
 @pytest.mark.parametrize(
     ("strategy", "extra", "message"),
     [
