@@ -168,6 +168,11 @@ def main() -> None:
     parser.add_argument("--scenario", default="scenarios/quick.toml")
     parser.add_argument("--out", default=None, help="folder of the run records (default: temp)")
     parser.add_argument(
+        "--no-retrain",
+        action="store_true",
+        help="search only (retrained figures nan): runs to be read later with --reuse",
+    )
+    parser.add_argument(
         "--reuse",
         action="store_true",
         help="read the finished runs already under --out (an earlier invocation with the\n"
@@ -213,8 +218,12 @@ def main() -> None:
             history = run.history()
             chosen = prune_front(run.pareto_front(), infos, args.front)
             found[method].append(front_hv(chosen, infos))
-            tested = retrain(chosen, trainer, args.retrain_epochs, seed)
-            retrained[method].append(front_hv(tested, infos))
+            if args.no_retrain:
+                tested, retrained_hv = [], float("nan")
+            else:
+                tested = retrain(chosen, trainer, args.retrain_epochs, seed)
+                retrained_hv = front_hv(tested, infos)
+            retrained[method].append(retrained_hv)
             spent = sum(i.train.epochs for i in history)
             best_test = min((i.objectives["val_error"] for i in tested), default=float("nan"))
             print(
