@@ -151,6 +151,39 @@ def retrain(
     return [i for i in out if np.isfinite(i.objectives["val_error"])]
 
 
+def retrain_kept(
+    chosen: list[Individual], trainer: Trainer, epochs: float, seed: int, path: Path, reuse: bool
+) -> list[Individual]:
+    """:func:`retrain`, its test errors kept in ``path``; with ``reuse``, errors kept there
+    for the same networks and schedule are read instead of training again."""
+    ids = [i.id for i in chosen]
+    kept: dict[str, Any] = {}
+    if reuse and path.exists():
+        try:
+            kept = json.loads(path.read_text())
+        except (OSError, ValueError):
+            kept = {}
+    errors = kept.get("test_error") if isinstance(kept, dict) else None
+    if (
+        isinstance(errors, list)
+        and kept.get("retrain_epochs") == epochs
+        and kept.get("ids") == ids
+        and len(errors) == len(ids)
+        and all(e is None or isinstance(e, (int, float)) for e in errors)
+    ):
+        out = [
+            dataclasses.replace(ind, objectives={**ind.objectives, "val_error": float(e)})
+            for ind, e in zip(chosen, errors, strict=True)
+            if e is not None
+        ]
+        return [i for i in out if np.isfinite(i.objectives["val_error"])]
+    tested = retrain(chosen, trainer, epochs, seed)
+    by_id = {i.id: i.objectives["val_error"] for i in tested}
+    record = {"retrain_epochs": epochs, "ids": ids, "test_error": [by_id.get(i) for i in ids]}
+    path.write_text(json.dumps(record))
+    return tested
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawTextHelpFormatter
@@ -176,7 +209,8 @@ def main() -> None:
         "--reuse",
         action="store_true",
         help="read the finished runs already under --out (an earlier invocation with the\n"
-        "same settings) instead of searching again; every front is still retrained",
+        "same settings) instead of searching again, and the test errors of fronts\n"
+        "already retrained with the same schedule (kept beside the runs)",
     )
     parser.add_argument(
         "--set",
@@ -221,7 +255,8 @@ def main() -> None:
             if args.no_retrain:
                 tested, retrained_hv = [], float("nan")
             else:
-                tested = retrain(chosen, trainer, args.retrain_epochs, seed)
+                kept = out / f"{method}-{seed}.retrained.json"
+                tested = retrain_kept(chosen, trainer, args.retrain_epochs, seed, kept, args.reuse)
                 retrained_hv = front_hv(tested, infos)
             retrained[method].append(retrained_hv)
             spent = sum(i.train.epochs for i in history)
