@@ -22,7 +22,7 @@ from tests.plugins.user_objectives import conv_count
 
 
 def test_an_objective_stuck_in_c_code_ends_as_timeout_and_the_search_goes_on() -> None:
-    budget = Budget(evaluations=10, candidate_minutes=1 / 60)  # 1 s each; stuck ones take 30 s
+    budget = Budget(evaluations=10, candidate_minutes=1 / 60)  # 1 s each; stuck ones take 120 s
     search = surrogate_search(
         "random",
         budget=budget,
@@ -37,8 +37,9 @@ def test_an_objective_stuck_in_c_code_ends_as_timeout_and_the_search_goes_on() -
     stuck = [i for i in individuals if odd(i.genome)]
     assert stuck and {i.status for i in stuck} == {Status.TIMEOUT}
     assert all(i.ok for i in individuals if not odd(i.genome))
-    # every stuck call was killed at its limit (a new helper starts after each kill)
-    assert elapsed < 30.0
+    # every stuck call was killed at its limit (a new helper starts after each kill: its
+    # start-up, seconds on a loaded machine, is the slack; one stuck call alone is 120 s)
+    assert elapsed < 90.0
     assert search.scorer.isolated._process is None  # stopped with the search
 
 
@@ -52,7 +53,7 @@ def test_a_cheap_objective_stuck_in_c_code_fails_only_its_children() -> None:
     )
     started = time.perf_counter()
     search.run()
-    assert time.perf_counter() - started < 30.0
+    assert time.perf_counter() - started < 90.0  # one stuck call alone is 120 s
     individuals = list(search.individuals.values())
     assert len(individuals) == 8
     assert all(i.ok == (not odd(i.genome)) for i in individuals)

@@ -53,12 +53,12 @@ def exits(ctx: EvalContext) -> float:
 
 
 def stuck_in_c(ctx: EvalContext) -> float:
-    """Stuck for 30 s on every other architecture where no timer can reach it, as a call
+    """Stuck for 120 s on every other architecture where no timer can reach it, as a call
     inside C code that never returns to Python is (its timer signal is blocked)."""
     if odd(ctx.genome):
         signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGALRM})
         try:
-            time.sleep(30.0)
+            time.sleep(120.0)
         finally:
             signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGALRM})
     return float(len(ctx.genome))
