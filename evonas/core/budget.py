@@ -85,8 +85,7 @@ class Budget:
         generation submitted at once does not run past the budget by a whole generation."""
         if self.evaluations is not None and p.evaluations + in_flight >= self.evaluations:
             return False
-        expected = in_flight * p.epochs / p.evaluations if p.evaluations else 0.0
-        if self.epochs is not None and p.epochs + expected >= self.epochs:
+        if self.epochs is not None and _epochs_with(p, in_flight) >= self.epochs:
             return False
         return not self.done(p)
 
@@ -99,8 +98,7 @@ class Budget:
         candidate's own rounding to whole steps (1% of it) is allowed."""
         if self.epochs is None or epochs is None:
             return True
-        expected = in_flight * p.epochs / p.evaluations if p.evaluations else 0.0
-        return p.epochs + expected + epochs <= self.epochs + 0.01 * epochs
+        return _epochs_with(p, in_flight) + epochs <= self.epochs + 0.01 * epochs
 
     def reason(self, p: Progress) -> str:
         """Which limit ended the search, in words."""
@@ -115,3 +113,8 @@ class Budget:
         if f <= 0:
             return float("nan")
         return max(0.0, p.seconds * (1.0 - f) / f)
+
+
+def _epochs_with(p: Progress, in_flight: int) -> float:
+    """Epochs spent plus those ``in_flight`` will spend, each at the mean so far."""
+    return p.epochs + (in_flight * p.epochs / p.evaluations if p.evaluations else 0.0)

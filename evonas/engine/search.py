@@ -73,8 +73,9 @@ class Search:
         self.stop_reason: str | None = None
         self.outcomes = RecordedOutcomes(executor)  # every outcome comes back through it
         self._batch: list[Individual] = []  # a generation's individuals, told together
-        self._unfit_asks = 0  # asks in a row whose candidates all ran past an epoch budget
-        self._budget_full = False  # then nothing more is asked: the budget is spent
+        # asks in a row whose candidates all ran past an epoch budget: at UNFIT_ASKS,
+        # nothing more is asked (the budget is spent)
+        self._unfit_asks = 0
         scorer.on_measured = self._cheap_measured  # cheap values go on record as measured
         strategy.setup(
             StrategyContext(scorer.infos, dict(children.morphisms), children.initial, seed)
@@ -159,7 +160,6 @@ class Search:
             self._submit(child, failure=error)
         if accepted and unfit == len(accepted) and not failed:
             self._unfit_asks += 1  # only candidates too long for what is left of the budget
-            self._budget_full = self._unfit_asks >= UNFIT_ASKS
         elif accepted or failed:
             self._unfit_asks = 0
         if self.outcomes.recorded is not None:  # the step a resume asked again is made
@@ -180,7 +180,9 @@ class Search:
             o.on_cheap(genome_hash, values)
 
     def _may_ask(self) -> bool:
-        if self._budget_full or not self.budget.may_submit(self._tick(), self.outcomes.pending):
+        if self._unfit_asks >= UNFIT_ASKS:
+            return False
+        if not self.budget.may_submit(self._tick(), self.outcomes.pending):
             return False
         if self.strategy.asynchronous:
             return self.outcomes.pending < self.outcomes.slots

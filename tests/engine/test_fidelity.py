@@ -44,6 +44,16 @@ def facts(history: list[evonas.Individual]) -> list[tuple[object, ...]]:
     ]
 
 
+def killed_and_resumed(path: Path, run_dir: Path, after: int) -> list[evonas.Individual]:
+    """The scenario run by the command line, killed once ``after`` individuals are
+    recorded, then resumed: its history."""
+    proc = start(["run", str(path), "--out", str(run_dir)])
+    wait_for_events(run_dir, after)
+    os.kill(proc.pid, signal.SIGTERM)
+    assert proc.wait(timeout=60) == 143
+    return evonas.resume(run_dir).history()
+
+
 @pytest.fixture(scope="module")
 def climbed(tmp_path_factory: pytest.TempPathFactory) -> evonas.Run:
     tmp = tmp_path_factory.mktemp("rungs")
@@ -123,12 +133,7 @@ def test_a_killed_run_with_rungs_and_the_predictor_resumes_as_the_whole_one(
     path = scenario(tmp_path, 28)
     whole = evonas.run(path, out=tmp_path / "whole").history()
     assert any(i.predicted for i in whole) and any(i.train.continued for i in whole)
-    run_dir = tmp_path / "killed"
-    proc = start(["run", str(path), "--out", str(run_dir)])
-    wait_for_events(run_dir, 14)
-    os.kill(proc.pid, signal.SIGTERM)
-    assert proc.wait(timeout=60) == 143
-    resumed = evonas.resume(run_dir).history()
+    resumed = killed_and_resumed(path, tmp_path / "killed", after=14)
     assert rows(resumed) == rows(whole)
     assert facts(resumed) == facts(whole)
 
@@ -153,12 +158,7 @@ def test_a_killed_asha_run_under_an_epoch_budget_resumes_as_the_whole_one(
     spent = sum(i.train.epochs for i in whole.history())
     assert 5.0 - 0.25 <= spent <= 5.0 + 32 / (384 * 0.9)
     assert any(i.train.continued for i in whole.history())
-    run_dir = tmp_path / "killed"
-    proc = start(["run", str(path), "--out", str(run_dir)])
-    wait_for_events(run_dir, len(whole.history()) - 3)
-    os.kill(proc.pid, signal.SIGTERM)
-    assert proc.wait(timeout=60) == 143
-    resumed = evonas.resume(run_dir).history()
+    resumed = killed_and_resumed(path, tmp_path / "killed", after=len(whole.history()) - 3)
     assert rows(resumed) == rows(whole.history())
     assert facts(resumed) == facts(whole.history())
 

@@ -9,7 +9,7 @@ import pytest
 from evonas.core import Budget
 from evonas.core.individual import Individual, Status, TrainFacts
 from evonas.data import synthetic
-from evonas.engine import assemble_search
+from evonas.engine import Search, assemble_search
 from evonas.executor import InProcessExecutor
 from evonas.morphism import MORPHISMS
 from evonas.objectives import get_objective
@@ -69,19 +69,25 @@ def test_the_top_third_of_a_rung_is_promoted_non_dominated_first() -> None:
     assert (top.parent_id, top.epochs) == (6, 6)  # 9 - 3 epochs more
 
 
-def test_a_promoted_network_trains_on_from_its_own_weights() -> None:
+def trained_asha_search(max_epochs: float, budget: Budget, seed: int = 0) -> Search:
+    """ASHA over real training on tiny synthetic data: rungs 0.25 x 2**k up to max_epochs."""
     data = synthetic(n_train=256, n_test=64, shape=(1, 8, 8), num_classes=3, seed=0)
     settings = TrainSettings(batch_size=32, scratch_epochs=1.0, child_epochs=1.0)
-    search = assemble_search(
-        strategy=get_strategy("asha", min_epochs=0.25, eta=2, max_epochs=1.0),
+    return assemble_search(
+        strategy=get_strategy("asha", min_epochs=0.25, eta=2, max_epochs=max_epochs),
         executor=InProcessExecutor(TrainingEvaluator(Trainer(data, settings, device="cpu"))),
         objectives=[get_objective("val_error"), get_objective("params")],
         morphisms=[MORPHISMS.create(n) for n in MORPHISMS.names()],
         initial=[simple_genome(channels=(4,)), simple_genome(channels=(4, 8))],
         input_shape=data.input_shape,
         num_classes=data.num_classes,
-        budget=Budget(evaluations=14),
+        budget=budget,
+        seed=seed,
     )
+
+
+def test_a_promoted_network_trains_on_from_its_own_weights() -> None:
+    search = trained_asha_search(1.0, Budget(evaluations=14))
     search.run()
     individuals = search.individuals
     promoted = [i for i in individuals.values() if i.train.continued]
@@ -100,21 +106,9 @@ def test_a_promoted_network_trains_on_from_its_own_weights() -> None:
 def test_an_epoch_budget_is_never_overrun_by_a_long_promotion() -> None:
     """Equal compute: a promotion that would end past the epoch budget is not started, the
     strategy is asked for something that fits, and the budget is still used up."""
-    data = synthetic(n_train=256, n_test=64, shape=(1, 8, 8), num_classes=3, seed=0)
-    settings = TrainSettings(batch_size=32, scratch_epochs=1.0, child_epochs=1.0)
     step = 32 / 256
     for seed in range(3):
-        search = assemble_search(
-            strategy=get_strategy("asha", min_epochs=0.25, eta=2, max_epochs=2.0),
-            executor=InProcessExecutor(TrainingEvaluator(Trainer(data, settings, device="cpu"))),
-            objectives=[get_objective("val_error"), get_objective("params")],
-            morphisms=[MORPHISMS.create(n) for n in MORPHISMS.names()],
-            initial=[simple_genome(channels=(4,)), simple_genome(channels=(4, 8))],
-            input_shape=data.input_shape,
-            num_classes=data.num_classes,
-            budget=Budget(epochs=4.0),
-            seed=seed,
-        )
+        search = trained_asha_search(2.0, Budget(epochs=4.0), seed)
         search.run()
         total = sum(i.train.epochs for i in search.individuals.values())
         assert any(i.train.continued for i in search.individuals.values())
