@@ -111,8 +111,9 @@ def parse_setting(text: str) -> tuple[str, Any]:
 def search(
     base: Scenario, method: str, seed: int, epochs: float, out: Path, reuse: bool = False
 ) -> evonas.Run:
-    """One method's run on one seed; with ``reuse``, a finished record of the same run under
-    ``out`` (an earlier invocation's, with the same settings) is read instead of searching."""
+    """One method's run on one seed; with ``reuse``, a record of the same run under ``out``
+    (an earlier invocation's, with the same settings) is read instead of searching: a
+    finished one as it is, a killed one resumed where it stopped."""
     params = dict(base.strategy.params) if method == base.strategy.name else {}
     scenario = dataclasses.replace(
         base,
@@ -124,13 +125,13 @@ def search(
         fidelity=base.fidelity if method in STRATEGIES else FidelityConfig(),
     )
     where = out / f"{method}-{seed}"
-    if reuse and (where / "stop.json").exists():
+    if reuse and (where / "config.json").exists():
         run = evonas.load_run(where)
         keys = ("seed", "strategy", "budget", "fidelity", "trainer", "space", "data", "morphisms")
         differ = [k for k in keys if getattr(run.scenario, k) != getattr(scenario, k)]
         if differ:
             raise SystemExit(f"--reuse: {where} was run with other settings: {', '.join(differ)}")
-        return run
+        return run if (where / "stop.json").exists() else evonas.resume(where)
     return evonas.run(scenario, out=where)
 
 
@@ -208,9 +209,10 @@ def main() -> None:
     parser.add_argument(
         "--reuse",
         action="store_true",
-        help="read the finished runs already under --out (an earlier invocation with the\n"
-        "same settings) instead of searching again, and the test errors of fronts\n"
-        "already retrained with the same schedule (kept beside the runs)",
+        help="read the runs already under --out (an earlier invocation with the same\n"
+        "settings) instead of searching again, resuming any that was killed, and the\n"
+        "test errors of fronts already retrained with the same schedule (kept beside\n"
+        "the runs)",
     )
     parser.add_argument(
         "--set",
