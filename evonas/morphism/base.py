@@ -117,7 +117,8 @@ def list_morphisms(pattern: str = "*", *, preserving: bool | None = None) -> lis
 
 def default_morphisms() -> list[str]:
     """The registered morphisms a scenario uses when it names none: every one whose
-    ``default`` is true (all but ``remove_reduce`` among the built-in ones)."""
+    ``default`` is true (all but ``remove_reduce`` and ``deepen_separable`` among the
+    built-in ones)."""
     return [n for n in MORPHISMS.names() if MORPHISMS.get(n).default]
 
 

@@ -210,6 +210,20 @@ def test_deepen_inserts_identity_conv_bn_relu() -> None:
     assert len(child.genome) == len(genome) + 3
 
 
+def test_deepen_separable_adds_depth_at_separable_cost() -> None:
+    """An identity separable layer: c k^2 + c^2 weights (and BN's 2c), not conv's c^2 k^2."""
+    genome = simple_genome(channels=(16,))
+    state = trained_looking_state(genome, (1, 8, 8), 3, np.random.default_rng(0))
+    morphism = get_morphism("deepen_separable", kernels=(5,))
+    child = morphism.apply_at(genome, state, ("n2",), np.random.default_rng(0))
+    new = child.record.details["new_nodes"]
+    assert [child.genome[i].op for i in new] == ["sep_conv", "bn", "relu"]
+    assert child.genome[new[0]].kernel == 5
+    assert n_params(child.genome) - n_params(genome) == 16 * 25 + 16 * 16 + 2 * 16
+    x = torch.randn(2, 1, 8, 8)
+    assert (logits(child.genome, child.state, x) - logits(genome, state, x)).abs().max() < 1e-5
+
+
 def test_separable_is_exact_for_rank_one_kernels() -> None:
     genome = simple_genome(channels=(4,))
     state = trained_looking_state(genome, (1, 8, 8), 3, np.random.default_rng(0))

@@ -95,9 +95,9 @@ def test_child_factory_refuses_a_schedule_with_no_pixel_left() -> None:
     assert factory.make(Proposal(0, None, ("add_reduce",), 0)) is None
 
 
-def test_remove_reduce_is_used_only_where_a_scenario_names_it() -> None:
-    assert "remove_reduce" not in default_morphisms()
-    assert set(default_morphisms()) == set(MORPHISMS.names()) - {"remove_reduce"}
+def test_opt_in_morphisms_are_used_only_where_a_scenario_names_them() -> None:
+    opt_in = {"remove_reduce", "deepen_separable"}
+    assert set(default_morphisms()) == set(MORPHISMS.names()) - opt_in
     base = Scenario(name="t")
     assert [m.name for m in resolve(base).morphisms] == default_morphisms()
     named = replace(base, morphisms=MorphismConfig(enabled=("remove_reduce", "widen")))
