@@ -241,17 +241,5 @@ def count_params(genome: Genome, input_shape: tuple[int, int, int], num_classes:
     Equal to ``sum(p.numel() for p in build_model(...).parameters())`` (the tests check it),
     without building anything: cheap enough for thousands of candidates.
     """
-    channels = dict(genome.channels)
-    channels[INPUT] = input_shape[0]
-    total = channels[genome.output] * num_classes + num_classes  # linear head with bias
-    for n in genome.nodes:
-        c_in = channels[n.inputs[0]]
-        if n.op == "conv":
-            assert n.kernel is not None and n.channels is not None
-            total += c_in * n.channels * n.kernel * n.kernel
-        elif n.op == "sep_conv":
-            assert n.kernel is not None and n.channels is not None
-            total += c_in * n.kernel * n.kernel + c_in * n.channels
-        elif n.op == "bn":
-            total += 2 * c_in
-    return total
+    head = genome.channels[genome.output] * num_classes + num_classes  # linear, with bias
+    return genome.layer_params(input_shape[0]) + head

@@ -136,6 +136,7 @@ def _parts(s: Scenario) -> Parts:
             s.space.initial,
             stages=s.space.initial_stages,
             base_channels=s.space.initial_channels,
+            max_params=s.space.max_params,
         ),
     )
     for i, genome in enumerate(initial):

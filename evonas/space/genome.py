@@ -136,6 +136,23 @@ class Genome:
             groups[self.stage_of[n.id]].append(n)
         return groups
 
+    def layer_params(self, input_channels: int) -> int:
+        """Weights of the convolutions and batch norms on an image of ``input_channels``
+        (the classifier on top is the model's: :func:`evonas.model.count_params`)."""
+        channels = {**self.channels, INPUT: input_channels}
+        total = 0
+        for n in self.nodes:
+            c_in = channels[n.inputs[0]]
+            if n.op == "conv":
+                assert n.kernel is not None and n.channels is not None
+                total += c_in * n.channels * n.kernel * n.kernel
+            elif n.op == "sep_conv":
+                assert n.kernel is not None and n.channels is not None
+                total += c_in * n.kernel * n.kernel + c_in * n.channels
+            elif n.op == "bn":
+                total += 2 * c_in
+        return total
+
     def new_ids(self, count: int, prefix: str = "n") -> list[str]:
         """``count`` fresh node ids, numbered after the largest ``<prefix><int>`` in use."""
         used = [int(n.id[len(prefix) :]) for n in self.nodes if re.fullmatch(rf"{prefix}\d+", n.id)]

@@ -51,13 +51,15 @@ def initial_genomes(
     stages: tuple[int, int] = (1, 3),
     base_channels: Sequence[int] = (8, 16, 32),
     max_convs_per_stage: int = 2,
+    max_params: int | None = None,
 ) -> list[Genome]:
     """LEMONADE-style initial population: a handful of small, simple, distinct networks.
 
     Each is a chain of conv-BN-ReLU blocks (``stages`` sets the range of stage counts,
     widths double per stage from a base drawn from ``base_channels``); a block whose input
     has its width gets a residual connection with probability 0.3. Duplicates (same canonical
-    hash) are redrawn.
+    hash) are redrawn, and so are networks over ``max_params`` whatever the data (counted
+    with one input channel and no classifier: the data's own can only add to it).
     """
     out: dict[str, Genome] = {}
     for _ in range(count * 50):
@@ -77,9 +79,13 @@ def initial_genomes(
                     y = b.add("add", x, y)
                 x = y
         g = Genome(tuple(b.nodes), x)
-        out.setdefault(g.hash, g)
+        if max_params is None or g.layer_params(1) <= max_params:
+            out.setdefault(g.hash, g)
     if len(out) < count:
-        raise ValueError(f"could only draw {len(out)} distinct initial genomes of {count} asked")
+        within = "" if max_params is None else f" within max_params = {max_params}"
+        raise ValueError(
+            f"could only draw {len(out)} distinct initial genomes{within} of {count} asked"
+        )
     return list(out.values())
 
 

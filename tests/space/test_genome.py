@@ -199,3 +199,32 @@ def test_samplers_are_seeded() -> None:
     assert (
         random_genome(np.random.default_rng(9)).hash != random_genome(np.random.default_rng(8)).hash
     )
+
+
+def test_initial_networks_over_max_params_are_redrawn() -> None:
+    """The library's default widths reach 128 channels at three stages, over 200k weights
+    on some seeds: those networks are redrawn, not reported as an error of the scenario;
+    seeds whose draws all fit get the same networks as without the limit."""
+    limit = 200_000
+    redrawn = 0
+    for seed in SEEDS:
+        free = initial_genomes(np.random.default_rng(seed), 5, base_channels=(8, 16, 32))
+        kept = initial_genomes(
+            np.random.default_rng(seed), 5, base_channels=(8, 16, 32), max_params=limit
+        )
+        assert all(g.layer_params(1) <= limit for g in kept) and len(kept) == 5
+        if all(g.layer_params(1) <= limit for g in free):
+            assert [g.hash for g in kept] == [g.hash for g in free]
+        else:
+            redrawn += 1
+    assert redrawn > 0  # the limit was met on some seeds, so the test exercised it
+    with pytest.raises(ValueError, match="within max_params = 100"):
+        initial_genomes(np.random.default_rng(0), 5, max_params=100)
+
+
+def test_layer_params_add_up_to_the_model_with_its_classifier() -> None:
+    for seed in SEEDS:
+        genome = random_genome(np.random.default_rng(seed))
+        model = build_model(genome, (3, 12, 12), 7)
+        head = genome.channels[genome.output] * 7 + 7
+        assert genome.layer_params(3) + head == sum(p.numel() for p in model.parameters())
