@@ -45,7 +45,8 @@ class DataConfig:
 @dataclass(frozen=True)
 class SpaceConfig(SpaceLimits):
     """``[space]``: the initial networks, and the limits of the search space (the fields of
-    :class:`~evonas.core.config.SpaceLimits`: max_nodes, max_channels, max_params)."""
+    :class:`~evonas.core.config.SpaceLimits`: max_nodes, max_channels, max_params). Initial
+    networks drawn over ``max_params`` are drawn again."""
 
     initial: int = 5  # number of initial networks (small, simple; LEMONADE-style)
     initial_stages: tuple[int, int] = (1, 3)  # range of stage counts of initial networks
