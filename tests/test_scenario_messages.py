@@ -67,3 +67,30 @@ def test_a_dataset_option_out_of_range_is_named(tmp_path: Path, options: str, ke
     path.write_text(BASE + f'\n[data]\ndataset = "synthetic"\noptions = {options}\n')
     with pytest.raises(ScenarioError, match=rf"^{key}: must be"):
         load_data(load_scenario(path))
+
+
+def test_an_unknown_initial_sampler_is_named_with_the_valid_ones(tmp_path: Path) -> None:
+    path = tmp_path / "s.toml"
+    path.write_text(BASE + '\n[space]\ninitial_sampler = "grid"\n')
+    with pytest.raises(ScenarioError, match=r"space\.initial_sampler: .*'lemonade', 'chain'"):
+        load_scenario(path)
+
+
+def test_the_chain_sampler_starts_from_points_of_the_chain_space(tmp_path: Path) -> None:
+    """``initial_sampler = "chain"``: stage widths drawn from ``initial_channels``, plain or
+    separable convolutions; the default sampler's widths double per stage."""
+    path = tmp_path / "s.toml"
+    space = "\n[space]\ninitial = 6\ninitial_channels = [8, 24]\ninitial_sampler = "
+    chain = resolve(load_scenario(_written(path, BASE + space + '"chain"\n'))).initial
+    simple = resolve(load_scenario(_written(path, BASE + space + '"lemonade"\n'))).initial
+    assert len(chain) == len(simple) == 6
+    widths = {n.channels for g in chain for n in g.nodes if n.channels is not None}
+    assert widths <= {8, 24}
+    assert any(n.op == "sep_conv" for g in chain for n in g.nodes)
+    assert not any(n.op == "sep_conv" for g in simple for n in g.nodes)
+    assert {n.channels for g in simple for n in g.nodes if n.channels is not None} - {8, 24}
+
+
+def _written(path: Path, text: str) -> Path:
+    path.write_text(text)
+    return path

@@ -36,7 +36,7 @@ from evonas.morphism.base import MORPHISMS, Morphism, default_morphisms
 from evonas.objectives.base import Objective, get_objective
 from evonas.scenario.schema import DataConfig, ExecutorConfig, Scenario, ScenarioError
 from evonas.space.genome import Genome
-from evonas.space.sampler import initial_genomes
+from evonas.space.sampler import chain_genomes, initial_genomes
 from evonas.strategy.base import Evolution, Strategy, get_strategy
 from evonas.strategy.rungs import Rungs
 from evonas.trainer.evaluator import TrainerFactory
@@ -129,16 +129,28 @@ def _parts(s: Scenario) -> Parts:
         raise ScenarioError(f"executor.kind = {s.executor.kind!r}: {exc}") from None
     _resolve("executor", lambda: _executor_options(executor, s.executor))
     rng = generator(s.seed, Stream.INITIAL)
-    initial = _resolve(
-        "space",
-        lambda: initial_genomes(
-            rng,
-            s.space.initial,
-            stages=s.space.initial_stages,
-            base_channels=s.space.initial_channels,
-            max_params=s.space.max_params,
-        ),
-    )
+    if s.space.initial_sampler == "chain":
+        initial = _resolve(
+            "space",
+            lambda: chain_genomes(
+                rng,
+                s.space.initial,
+                stages=s.space.initial_stages,
+                widths=s.space.initial_channels,
+                max_params=s.space.max_params,
+            ),
+        )
+    else:
+        initial = _resolve(
+            "space",
+            lambda: initial_genomes(
+                rng,
+                s.space.initial,
+                stages=s.space.initial_stages,
+                base_channels=s.space.initial_channels,
+                max_params=s.space.max_params,
+            ),
+        )
     for i, genome in enumerate(initial):
         widest = max(genome.channels.values())
         problem = s.space.limits.problem(len(genome), widest, None)

@@ -24,6 +24,9 @@ class ScenarioError(ConfigError):
     """A scenario that cannot run; the message names the file, the key and what is valid."""
 
 
+INITIAL_SAMPLERS = ("lemonade", "chain")  # space.initial_sampler
+
+
 @dataclass(frozen=True)
 class DataConfig:
     """``[data]``: what to learn and at which fidelity."""
@@ -51,6 +54,10 @@ class SpaceConfig(SpaceLimits):
     initial: int = 5  # number of initial networks (small, simple; LEMONADE-style)
     initial_stages: tuple[int, int] = (1, 3)  # range of stage counts of initial networks
     initial_channels: tuple[int, ...] = (8, 16, 32)  # base widths drawn for initial networks
+    # "lemonade": small simple chains, widths doubling per stage from a base drawn from
+    # initial_channels; "chain": random points of the chain space (plain or separable
+    # convolutions, 1-3 a stage, each stage's width drawn from initial_channels)
+    initial_sampler: str = "lemonade"
 
     def __post_init__(self) -> None:
         super().__post_init__()
@@ -61,6 +68,12 @@ class SpaceConfig(SpaceLimits):
             all(c >= 1 for c in self.initial_channels) and bool(self.initial_channels),
             "space.initial_channels",
             "must be a non-empty list of positive widths",
+        )
+        _check(
+            self.initial_sampler in INITIAL_SAMPLERS,
+            "space.initial_sampler",
+            f"must be one of {', '.join(map(repr, INITIAL_SAMPLERS))}, "
+            f"got {self.initial_sampler!r}",
         )
 
     @property

@@ -1,7 +1,7 @@
 """Search space: the architecture genome and its samplers."""
 
 from evonas.space.genome import CONV_OPS, INPUT, KERNELS, OPS, Genome, GenomeError, Node
-from evonas.space.sampler import initial_genomes, random_genome, simple_genome
+from evonas.space.sampler import chain_genomes, initial_genomes, random_genome, simple_genome
 
 __all__ = [
     "CONV_OPS",
@@ -11,6 +11,7 @@ __all__ = [
     "Genome",
     "GenomeError",
     "Node",
+    "chain_genomes",
     "initial_genomes",
     "random_genome",
     "simple_genome",

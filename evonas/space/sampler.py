@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
+from evonas.space.encoding import ChainEncoding
 from evonas.space.genome import INPUT, KERNELS, Genome, Node
 
 
@@ -61,10 +62,8 @@ def initial_genomes(
     hash) are redrawn, and so are networks over ``max_params`` whatever the data (counted
     with one input channel and no classifier: the data's own can only add to it).
     """
-    out: dict[str, Genome] = {}
-    for _ in range(count * 50):
-        if len(out) == count:
-            break
+
+    def draw() -> Genome:
         n_stages = int(rng.integers(stages[0], stages[1] + 1))
         base = int(rng.choice(base_channels))
         b = _Builder()
@@ -78,7 +77,44 @@ def initial_genomes(
                 if _width(b, x) == width and rng.random() < 0.3:
                     y = b.add("add", x, y)
                 x = y
-        g = Genome(tuple(b.nodes), x)
+        return Genome(tuple(b.nodes), x)
+
+    return _distinct(draw, count, max_params)
+
+
+def chain_genomes(
+    rng: np.random.Generator,
+    count: int = 5,
+    *,
+    stages: tuple[int, int] = (1, 3),
+    widths: Sequence[int] = (8, 16, 24, 32, 48, 64),
+    max_params: int | None = None,
+) -> list[Genome]:
+    """Initial networks drawn uniformly from the chain space
+    (:class:`~evonas.space.encoding.ChainEncoding`, the space the Optuna peers sample):
+    per stage 1-3 blocks of plain or depthwise-separable convolutions of one width drawn
+    from ``widths``, kernel 3 or 5, with or without residuals; ``stages`` sets the range of
+    stage counts. Duplicates and networks over ``max_params`` are drawn again, as in
+    :func:`initial_genomes`.
+    """
+    encoding = ChainEncoding(max_stages=stages[1], widths=tuple(widths))
+
+    def draw() -> Genome:
+        values = encoding.sample(lambda _name, options: options[int(rng.integers(len(options)))])
+        values["stages"] = int(rng.integers(stages[0], stages[1] + 1))
+        return encoding.decode(values)
+
+    return _distinct(draw, count, max_params)
+
+
+def _distinct(draw: Callable[[], Genome], count: int, max_params: int | None) -> list[Genome]:
+    """``count`` distinct drawn genomes within ``max_params`` (counted with one input channel
+    and no classifier: the data's own can only add to it), in the order drawn."""
+    out: dict[str, Genome] = {}
+    for _ in range(count * 50):
+        if len(out) == count:
+            break
+        g = draw()
         if max_params is None or g.layer_params(1) <= max_params:
             out.setdefault(g.hash, g)
     if len(out) < count:

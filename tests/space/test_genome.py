@@ -9,7 +9,15 @@ import pytest
 import torch
 
 from evonas.model import build_model
-from evonas.space import Genome, GenomeError, Node, initial_genomes, random_genome, simple_genome
+from evonas.space import (
+    Genome,
+    GenomeError,
+    Node,
+    chain_genomes,
+    initial_genomes,
+    random_genome,
+    simple_genome,
+)
 
 SEEDS = range(25)
 
@@ -228,3 +236,15 @@ def test_layer_params_add_up_to_the_model_with_its_classifier() -> None:
         model = build_model(genome, (3, 12, 12), 7)
         head = genome.channels[genome.output] * 7 + 7
         assert genome.layer_params(3) + head == sum(p.numel() for p in model.parameters())
+
+
+def test_chain_samples_are_seeded_distinct_and_within_the_limits() -> None:
+    widths = (8, 16, 48)
+    for seed in SEEDS:
+        a = chain_genomes(np.random.default_rng(seed), 5, stages=(2, 3), widths=widths)
+        b = chain_genomes(np.random.default_rng(seed), 5, stages=(2, 3), widths=widths)
+        assert [g.hash for g in a] == [g.hash for g in b] and len({g.hash for g in a}) == 5
+        assert all(2 <= g.num_stages <= 3 for g in a)
+        assert all(n.channels in widths for g in a for n in g.nodes if n.channels is not None)
+        small = chain_genomes(np.random.default_rng(seed), 5, widths=widths, max_params=20_000)
+        assert all(g.layer_params(1) <= 20_000 for g in small)
