@@ -129,28 +129,18 @@ def _parts(s: Scenario) -> Parts:
         raise ScenarioError(f"executor.kind = {s.executor.kind!r}: {exc}") from None
     _resolve("executor", lambda: _executor_options(executor, s.executor))
     rng = generator(s.seed, Stream.INITIAL)
-    if s.space.initial_sampler == "chain":
-        initial = _resolve(
-            "space",
-            lambda: chain_genomes(
-                rng,
-                s.space.initial,
-                stages=s.space.initial_stages,
-                widths=s.space.initial_channels,
-                max_params=s.space.max_params,
-            ),
-        )
-    else:
-        initial = _resolve(
-            "space",
-            lambda: initial_genomes(
-                rng,
-                s.space.initial,
-                stages=s.space.initial_stages,
-                base_channels=s.space.initial_channels,
-                max_params=s.space.max_params,
-            ),
-        )
+    space = s.space
+    sample = (  # the two samplers read initial_channels as stage widths / base widths
+        functools.partial(chain_genomes, widths=space.initial_channels)
+        if space.initial_sampler == "chain"
+        else functools.partial(initial_genomes, base_channels=space.initial_channels)
+    )
+    initial = _resolve(
+        "space",
+        lambda: sample(
+            rng, space.initial, stages=space.initial_stages, max_params=space.max_params
+        ),
+    )
     for i, genome in enumerate(initial):
         widest = max(genome.channels.values())
         problem = s.space.limits.problem(len(genome), widest, None)
