@@ -39,6 +39,7 @@ import argparse
 import dataclasses
 import importlib.util
 import json
+import shutil
 import statistics
 import tempfile
 import time
@@ -113,7 +114,8 @@ def search(
 ) -> evonas.Run:
     """One method's run on one seed; with ``reuse``, a record of the same run under ``out``
     (an earlier invocation's, with the same settings) is read instead of searching: a
-    finished one as it is, a killed one resumed where it stopped."""
+    finished one as it is, a killed one resumed where it stopped (a killed Optuna run is
+    run again from the start: its sampler's state is not in the record)."""
     params = dict(base.strategy.params) if method == base.strategy.name else {}
     scenario = dataclasses.replace(
         base,
@@ -131,7 +133,13 @@ def search(
         differ = [k for k in keys if getattr(run.scenario, k) != getattr(scenario, k)]
         if differ:
             raise SystemExit(f"--reuse: {where} was run with other settings: {', '.join(differ)}")
-        return run if (where / "stop.json").exists() else evonas.resume(where)
+        if (where / "stop.json").exists():
+            return run
+        if method in OPTUNA:  # no sampler state is recorded: a resume would be another study
+            print(f"--reuse: {where} was stopped mid-run; an Optuna run starts again", flush=True)
+            shutil.rmtree(where)
+        else:
+            return evonas.resume(where)
     return evonas.run(scenario, out=where)
 
 
@@ -210,9 +218,9 @@ def main() -> None:
         "--reuse",
         action="store_true",
         help="read the runs already under --out (an earlier invocation with the same\n"
-        "settings) instead of searching again, resuming any that was killed, and the\n"
-        "test errors of fronts already retrained with the same schedule (kept beside\n"
-        "the runs)",
+        "settings) instead of searching again, resuming any that was killed (an Optuna\n"
+        "run starts again), and the test errors of fronts already retrained with the\n"
+        "same schedule (kept beside the runs)",
     )
     parser.add_argument(
         "--set",
