@@ -4,9 +4,15 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TypeAlias
 
 from evonas.core.config import check
+
+InFlight: TypeAlias = int | Sequence[float | None]
+"""The candidates training now: how many, or each one's epochs (None: the trainer's
+setting, a length the budget does not know)."""
 
 
 @dataclass
@@ -79,17 +85,19 @@ class Budget:
     def done(self, p: Progress) -> bool:
         return self.fraction(p) >= 1.0
 
-    def may_submit(self, p: Progress, in_flight: int) -> bool:
-        """Whether one more candidate may start while ``in_flight`` are training. Under an
-        epoch budget, those in flight count at the mean epochs of an evaluation so far, so a
+    def may_submit(self, p: Progress, in_flight: InFlight) -> bool:
+        """Whether one more candidate may start while ``in_flight`` are training (a count,
+        or each one's epochs where known: see :data:`InFlight`). Under an epoch budget, one
+        in flight of unknown length counts at the mean epochs of an evaluation so far, so a
         generation submitted at once does not run past the budget by a whole generation."""
-        if self.evaluations is not None and p.evaluations + in_flight >= self.evaluations:
+        count = in_flight if isinstance(in_flight, int) else len(in_flight)
+        if self.evaluations is not None and p.evaluations + count >= self.evaluations:
             return False
         if self.epochs is not None and _epochs_with(p, in_flight) >= self.epochs:
             return False
         return not self.done(p)
 
-    def fits(self, p: Progress, in_flight: int, epochs: float | None) -> bool:
+    def fits(self, p: Progress, in_flight: InFlight, epochs: float | None) -> bool:
         """Whether a candidate that trains ``epochs`` (None: the trainer's setting, whose
         length the budget does not know) ends within an epoch budget, those in flight
         counted as :meth:`may_submit` counts them. A successive-halving promotion that would
@@ -115,6 +123,9 @@ class Budget:
         return max(0.0, p.seconds * (1.0 - f) / f)
 
 
-def _epochs_with(p: Progress, in_flight: int) -> float:
-    """Epochs spent plus those ``in_flight`` will spend, each at the mean so far."""
-    return p.epochs + (in_flight * p.epochs / p.evaluations if p.evaluations else 0.0)
+def _epochs_with(p: Progress, in_flight: InFlight) -> float:
+    """Epochs spent plus those ``in_flight`` will spend: its own where known, else the
+    mean of an evaluation so far."""
+    known: Sequence[float | None] = [None] * in_flight if isinstance(in_flight, int) else in_flight
+    mean = p.epochs / p.evaluations if p.evaluations else 0.0
+    return p.epochs + sum(mean if e is None else e for e in known)

@@ -152,7 +152,7 @@ class Search:
         accepted = self.strategy.accept(scored)
         unfit = 0
         for child, error in [(c, None) for c in accepted] + failed:
-            if not self.budget.may_submit(self.progress, self.outcomes.pending):
+            if not self.budget.may_submit(self.progress, self.outcomes.pending_epochs):
                 continue
             if error is None and not self._fits(child):
                 unfit += 1
@@ -173,7 +173,7 @@ class Search:
         recorded = self.outcomes.recorded
         if recorded is not None and candidate.genome.hash in recorded:
             return True
-        return self.budget.fits(self.progress, self.outcomes.pending, candidate.epochs)
+        return self.budget.fits(self.progress, self.outcomes.pending_epochs, candidate.epochs)
 
     def _cheap_measured(self, genome_hash: str, values: dict[str, float]) -> None:
         for o in self.observers:
@@ -182,7 +182,7 @@ class Search:
     def _may_ask(self) -> bool:
         if self._unfit_asks >= UNFIT_ASKS:
             return False
-        if not self.budget.may_submit(self._tick(), self.outcomes.pending):
+        if not self.budget.may_submit(self._tick(), self.outcomes.pending_epochs):
             return False
         if self.strategy.asynchronous:
             return self.outcomes.pending < self.outcomes.slots

@@ -27,8 +27,9 @@ class RecordedOutcomes:
     def __init__(self, executor: Executor, recorded: dict[str, Individual] | None = None) -> None:
         self.executor = executor
         self.recorded = recorded
-        self._answered: deque[tuple[Job | None, Outcome | Individual]] = deque()
-        self._training = 0
+        # known outcomes and the epochs each counts in flight (see pending_epochs)
+        self._answered: deque[tuple[Job | None, Outcome | Individual, float | None]] = deque()
+        self._training: dict[int, float | None] = {}  # jobs training: ident -> their epochs
 
     @property
     def slots(self) -> int:
@@ -37,38 +38,47 @@ class RecordedOutcomes:
     @property
     def pending(self) -> int:
         """Outcomes still to come back."""
-        return self._training + len(self._answered)
+        return len(self._training) + len(self._answered)
+
+    @property
+    def pending_epochs(self) -> list[float | None]:
+        """What each outcome still to come back trains, where known, as the epoch budget
+        counts it in flight: a candidate's own epochs (None: the trainer's setting); one
+        answered from the record as its candidate, so a resumed run counts what the whole
+        one counted; a failure none."""
+        return list(self._training.values()) + [e for _, _, e in self._answered]
 
     def answer_from_record(self, candidate: Candidate) -> bool:
         """Whether ``candidate`` was recorded in the step asked again; its recorded
         individual is then its outcome."""
         found = (self.recorded or {}).pop(candidate.genome.hash, None)
         if found is not None:
-            self._answered.append((None, found))
+            self._answered.append((None, found, candidate.epochs))
         return found is not None
 
     def release(self) -> list[Individual]:
         """Once the step asked again is made: the recorded individuals no child matched,
         queued as outcomes too (returned, so their genomes count as seen)."""
         rest = sorted((self.recorded or {}).values(), key=lambda i: i.id)
-        self._answered.extend((None, ind) for ind in rest)
+        self._answered.extend((None, ind, ind.train.epochs) for ind in rest)
         self.recorded = None
         return rest
 
     def submit(self, job: Job) -> None:
         if job.failure is not None:
-            self._answered.append((job, job.failure))
+            self._answered.append((job, job.failure, 0.0))
             return
-        self._training += 1
+        self._training[job.ident] = job.candidate.epochs
         self.executor.submit(job)
 
     def wait(self) -> tuple[Job | None, Outcome | Individual]:
         """The next outcome: one already known first, else a trained one (blocking). An
         :class:`Individual` (with no job) is an outcome answered from the record."""
         if self._answered:
-            return self._answered.popleft()
+            job, outcome, _ = self._answered.popleft()
+            return job, outcome
         job, outcome = self.executor.wait()
-        self._training -= 1
+        self._training.pop(job.ident, None)
         return job, outcome
 
     def close(self) -> None:

@@ -96,3 +96,21 @@ def test_a_candidate_of_known_length_starts_only_if_it_ends_within_the_epoch_bud
     assert not budget.fits(spent, 1, 3.0)  # one in flight counts 2 epochs
     assert budget.fits(spent, 1, None)  # the trainer's own length: may_submit decides
     assert Budget(evaluations=9).fits(spent, 3, 100.0)  # no epoch budget: no limit
+
+
+def test_candidates_in_flight_count_their_own_epochs_where_known() -> None:
+    """A generation submitted at once (rung children and promotions) must not run past the
+    budget: each one in flight counts the epochs it will train where they are known, the
+    mean of an evaluation so far only where not. Counted at the mean (1.42 here), a
+    promotion of 6 and two children of 2 started together and ended an epoch past 36."""
+    from evonas.core import Budget
+    from evonas.core.budget import Progress
+
+    budget = Budget(epochs=36.0)
+    spent = Progress(evaluations=19, epochs=27.0)
+    assert budget.fits(spent, [], 6.0) and budget.fits(spent, [6.0], 2.0)
+    assert not budget.fits(spent, [6.0, 2.0], 2.0)
+    assert budget.fits(spent, 2, 2.0)  # a count: each at the mean
+    assert budget.fits(spent, [None, None], 2.0) == budget.fits(spent, 2, 2.0)
+    assert budget.may_submit(spent, [6.0, 2.0]) and not budget.may_submit(spent, [6.0, 2.0, 1.0])
+    assert not Budget(evaluations=21).may_submit(spent, [None, 0.0])  # each counts once

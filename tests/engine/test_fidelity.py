@@ -163,6 +163,30 @@ def test_a_killed_asha_run_under_an_epoch_budget_resumes_as_the_whole_one(
     assert facts(resumed) == facts(whole.history())
 
 
+def test_a_generation_with_rungs_never_runs_past_an_epoch_budget(tmp_path: Path) -> None:
+    """LEMONADE submits its children together; with rungs their lengths are known, and a
+    promotion among them counts what it will train (not the mean of an evaluation, which
+    let a generation end past the budget on one seed of these four)."""
+    rungs = RUNGS + "max_epochs = 1.0\n"  # promotions of up to 0.5 epochs
+    for seed in range(4):
+        text = tiny_scenario(
+            strategy="lemonade",
+            params="{ n_children = 6, n_accept = 4 }",
+            seed=seed,
+            n_train=288,
+            evaluations=1,
+            objectives=("val_error", "params"),
+            extra=rungs,
+        ).replace("evaluations = 1\n", "epochs = 6.0\n")
+        path = tmp_path / f"s{seed}.toml"
+        path.write_text(text)
+        history = evonas.run(path, out=tmp_path / f"run{seed}").history()
+        total = sum(i.train.epochs for i in history)
+        assert any(i.train.continued and i.train.epochs > 0.4 for i in history)
+        assert total <= 6.0 + 1e-9, seed
+        assert total >= 6.0 - 0.5 - 0.125, seed  # and the budget is used up
+
+
 @pytest.mark.parametrize(
     ("strategy", "extra", "message"),
     [
