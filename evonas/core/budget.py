@@ -10,6 +10,7 @@ from typing import TypeAlias
 
 from evonas.core.config import check
 
+ROUNDING = 0.01  # how far past an epoch budget a candidate of known length may end
 InFlight: TypeAlias = int | Sequence[float | None]
 """The candidates training now: how many, or each one's epochs (None: the trainer's
 setting, a length the budget does not know)."""
@@ -102,11 +103,13 @@ class Budget:
         length the budget does not know) ends within an epoch budget, those in flight
         counted as :meth:`may_submit` counts them. A successive-halving promotion that would
         run past the budget is not started (the strategy is asked for something else), so
-        no method buys a last long training beyond the epochs every method is given. A
-        candidate's own rounding to whole steps (1% of it) is allowed."""
+        no method buys a last long training beyond the epochs every method is given. The
+        rounding of every training to whole steps is allowed: it may end 1% of the budget
+        past it (without it, a run of 2-epoch rungs that had rounded up to 34.1 of 36
+        could not start its last child, where a run of children of unknown length did)."""
         if self.epochs is None or epochs is None:
             return True
-        return _epochs_with(p, in_flight) + epochs <= self.epochs + 0.01 * epochs
+        return _epochs_with(p, in_flight) + epochs <= self.epochs * (1.0 + ROUNDING)
 
     def reason(self, p: Progress) -> str:
         """Which limit ended the search, in words."""

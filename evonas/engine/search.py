@@ -222,11 +222,12 @@ class Search:
         self.outcomes.submit(job)
 
     def _collect(self) -> Individual | None:
-        """Waits for an outcome; scores and records a new one (a recorded one is already).
+        """Waits for an outcome; scores and records a new one (a recorded one is counted only).
         None: a job ran past the wall-clock budget (it is abandoned, not recorded: a
         resume trains it again)."""
         job, outcome = self.outcomes.wait()
-        if isinstance(outcome, Individual):
+        if isinstance(outcome, Individual):  # recorded in the step asked again
+            self._count(outcome)
             return outcome
         assert job is not None
         if job.budget_bound and isinstance(outcome, CandidateTimeout):
@@ -264,14 +265,19 @@ class Search:
         answer the children that come out the same)."""
         if not history:
             return
-        for ind in history:
-            self._count(ind)
-        self._started = time.perf_counter() - history[-1].train.elapsed
-        self._tick()
         last = max((i.step for i in history if i.step is not None), default=None)
         prior = [i for i in history if i.step is not None and last is not None and i.step < last]
         batch = [i for i in history if i.step == last]
-        if last is None or len(prior) != last or len(prior) + len(batch) != len(history):
+        asked_again = not (
+            last is None or len(prior) != last or len(prior) + len(batch) != len(history)
+        )
+        # the step asked again is counted as its outcomes come back, as the whole run
+        # counted it: until then its candidates are in flight (the budget counts them so)
+        for ind in prior if asked_again else history:
+            self._count(ind)
+        self._started = time.perf_counter() - history[-1].train.elapsed
+        self._tick()
+        if not asked_again:
             self.children.restore(history)
             self.strategy.restore(history)  # no step to ask again: continue from here
             return

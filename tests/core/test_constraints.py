@@ -91,7 +91,8 @@ def test_a_candidate_of_known_length_starts_only_if_it_ends_within_the_epoch_bud
 
     budget = Budget(epochs=20.0)
     spent = Progress(evaluations=8, epochs=16.0)  # 2 epochs an evaluation
-    assert budget.fits(spent, 0, 4.0) and budget.fits(spent, 0, 4.02)  # whole-step rounding
+    assert budget.fits(spent, 0, 4.0) and budget.fits(spent, 0, 4.2)  # rounding: 1% of 20
+    assert not budget.fits(spent, 0, 4.3)
     assert not budget.fits(spent, 0, 6.0)
     assert not budget.fits(spent, 1, 3.0)  # one in flight counts 2 epochs
     assert budget.fits(spent, 1, None)  # the trainer's own length: may_submit decides
