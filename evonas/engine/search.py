@@ -101,6 +101,8 @@ class Search:
         finally:
             self.outcomes.close()
             self.scorer.close()
+        for ind in self.outcomes.unclaimed():  # recorded, not yet counted at the stop
+            self._count(ind)
         for o in self.observers:
             o.on_stop(self, self.stop_reason)
         return self.archive

@@ -62,6 +62,19 @@ def test_resume_from_history_equals_the_uninterrupted_run(name: str) -> None:
     assert rows(resumed) == rows(full)
 
 
+def test_a_resume_that_stops_before_its_last_step_comes_back_counts_every_record() -> None:
+    """A resumed run counts the step it asks again as its recorded results come back; one
+    that stops before (its wall-clock budget already spent) still counts all of them."""
+    first = surrogate_search("lemonade", seed=5, budget=Budget(evaluations=23))  # mid-batch
+    first.run()
+    history = sorted(first.individuals.values(), key=lambda i: i.id)
+    resumed = surrogate_search("lemonade", seed=5, budget=Budget(minutes=1e-9), history=history)
+    resumed.run()
+    assert resumed.progress.evaluations == len(history) == 23
+    assert sorted(resumed.individuals) == [i.id for i in history]
+    assert resumed.progress.epochs == pytest.approx(sum(i.train.epochs for i in history))
+
+
 class Record(Observer):
     """Keeps what a run record would write."""
 
