@@ -67,10 +67,9 @@ class RecordedOutcomes:
     def unclaimed(self) -> list[Individual]:
         """At a stop: the recorded individuals of the step asked again that were not handed
         back (the budget ran out first); they are results all the same. Taken out."""
+        self.release()
         rest = [o for _, o, _ in self._answered if isinstance(o, Individual)]
-        rest += (self.recorded or {}).values()
         self._answered = deque(a for a in self._answered if not isinstance(a[1], Individual))
-        self.recorded = None
         return sorted(rest, key=lambda i: i.id)
 
     def submit(self, job: Job) -> None:
