@@ -160,36 +160,48 @@ def retrain(
     return [i for i in out if np.isfinite(i.objectives["val_error"])]
 
 
+def kept_schedules(path: Path) -> list[dict[str, Any]]:
+    """The retrained test errors kept in ``path``, one entry per schedule (``retrain_epochs``,
+    ``ids``, ``test_error``); the earlier one-schedule file is read as one entry. The file is
+    untrusted: anything unreadable or malformed reads as nothing kept (the fronts are
+    retrained, not trusted)."""
+    try:
+        kept = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return []
+    entries = kept.get("schedules", [kept]) if isinstance(kept, dict) else []
+    return [e for e in entries if isinstance(e, dict)] if isinstance(entries, list) else []
+
+
 def retrain_kept(
     chosen: list[Individual], trainer: Trainer, epochs: float, seed: int, path: Path, reuse: bool
 ) -> list[Individual]:
     """:func:`retrain`, its test errors kept in ``path``; with ``reuse``, errors kept there
-    for the same networks and schedule are read instead of training again."""
+    for the same networks and schedule are read instead of training again, and those of
+    other schedules stay beside the new ones (retraining the same fronts longer adds to
+    what was measured, it does not replace it)."""
     ids = [i.id for i in chosen]
-    kept: dict[str, Any] = {}
-    if reuse and path.exists():
-        try:
-            kept = json.loads(path.read_text())
-        except (OSError, ValueError):
-            kept = {}
-    errors = kept.get("test_error") if isinstance(kept, dict) else None
-    if (
-        isinstance(errors, list)
-        and kept.get("retrain_epochs") == epochs
-        and kept.get("ids") == ids
-        and len(errors) == len(ids)
-        and all(e is None or isinstance(e, (int, float)) for e in errors)
-    ):
-        out = [
-            dataclasses.replace(ind, objectives={**ind.objectives, "val_error": float(e)})
-            for ind, e in zip(chosen, errors, strict=True)
-            if e is not None
-        ]
-        return [i for i in out if np.isfinite(i.objectives["val_error"])]
+    entries = kept_schedules(path) if reuse and path.exists() else []
+    for entry in entries:
+        errors = entry.get("test_error")
+        if (
+            entry.get("retrain_epochs") == epochs
+            and entry.get("ids") == ids
+            and isinstance(errors, list)
+            and len(errors) == len(ids)
+            and all(e is None or isinstance(e, (int, float)) for e in errors)
+        ):
+            out = [
+                dataclasses.replace(ind, objectives={**ind.objectives, "val_error": float(e)})
+                for ind, e in zip(chosen, errors, strict=True)
+                if e is not None
+            ]
+            return [i for i in out if np.isfinite(i.objectives["val_error"])]
     tested = retrain(chosen, trainer, epochs, seed)
     by_id = {i.id: i.objectives["val_error"] for i in tested}
     record = {"retrain_epochs": epochs, "ids": ids, "test_error": [by_id.get(i) for i in ids]}
-    path.write_text(json.dumps(record))
+    others = [e for e in entries if e.get("retrain_epochs") != epochs]
+    path.write_text(json.dumps({"schedules": [*others, record]}))
     return tested
 
 
