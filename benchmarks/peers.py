@@ -181,7 +181,7 @@ def retrain_kept(
     other schedules stay beside the new ones (retraining the same fronts longer adds to
     what was measured, it does not replace it)."""
     ids = [i.id for i in chosen]
-    entries = kept_schedules(path) if reuse and path.exists() else []
+    entries = kept_schedules(path) if reuse else []
     for entry in entries:
         errors = entry.get("test_error")
         if (

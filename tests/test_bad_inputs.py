@@ -5,27 +5,12 @@ before failing; a damage evonas repairs (weights, cheap values) resumes with exi
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
-from types import ModuleType
 
 import pytest
+from benchmark_module import load_benchmark
 
-HERE = Path(__file__).resolve().parent
-
-
-def _benchmark() -> ModuleType:
-    path = HERE.parent / "benchmarks" / "bad_inputs.py"
-    spec = importlib.util.spec_from_file_location("bad_inputs", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["bad_inputs"] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-BAD = _benchmark()
+BAD = load_benchmark("bad_inputs")
 CASES = BAD.all_cases()
 
 

@@ -5,32 +5,17 @@ file (untrusted, from a run directory) means retraining, never a crash or a wron
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import sys
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
+from benchmark_module import load_benchmark
 
 from evonas.core import Individual
 from evonas.space import simple_genome
 
-HERE = Path(__file__).resolve().parent
-
-
-def _benchmark() -> ModuleType:
-    path = HERE.parent / "benchmarks" / "peers.py"
-    spec = importlib.util.spec_from_file_location("peers_benchmark", path)
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules["peers_benchmark"] = module
-    spec.loader.exec_module(module)
-    return module
-
-
-PEERS = _benchmark()
+PEERS = load_benchmark("peers")
 
 
 def front() -> list[Individual]:
