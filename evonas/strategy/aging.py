@@ -25,6 +25,8 @@ class AgingEvolution(Evolution):
         sample_size: members drawn for each tournament (S).
         p_approximate: probability that a child is made with approximate morphisms.
         morphisms_per_child: mean number of morphisms a child is made with (geometric, >= 1).
+        immigrants: share of the children made that are random architectures trained from
+            scratch (:class:`~evonas.strategy.base.Evolution`); 0: none.
         parent: how the parent is drawn among the sample's non-dominated members:
             ``"contribution"`` (by exclusive hypervolume), ``"uniform"``, or any registered
             chooser.
@@ -42,6 +44,7 @@ class AgingEvolution(Evolution):
         sample_size: int = 5,
         p_approximate: float = 0.3,
         morphisms_per_child: float = 1.0,
+        immigrants: float = 0.0,
         parent: ParentChooser | str = "contribution",
         candidates: int = 3,
         acceptance: Acceptance | str = "sparse",
@@ -63,6 +66,7 @@ class AgingEvolution(Evolution):
             candidates=candidates,
             p_approximate=p_approximate,
             morphisms_per_child=morphisms_per_child,
+            immigrants=immigrants,
         )
         self.population_size = population_size
         self.sample_size = sample_size

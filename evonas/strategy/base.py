@@ -168,11 +168,30 @@ class Strategy(ABC):
                 return tuple(str(n) for n in rng.choice(names, size=count))
         return ()
 
+    def random_architecture(self, max_morphisms: int, p_approximate: float) -> Proposal:
+        """A network drawn from the whole space, to train from scratch: a random initial
+        network changed by a random sequence of 1..``max_morphisms`` morphisms, each
+        approximate with probability ``p_approximate`` (where any is enabled), else
+        function-preserving, then a name of that kind uniformly (random search's draw)."""
+        rng = self.rng
+        base = self.context.initial[int(rng.integers(len(self.context.initial)))]
+        length = int(rng.integers(1, max_morphisms + 1))
+        morphisms = self.context.morphisms
+        names = []
+        for _ in range(length):
+            approximate = rng.random() < p_approximate
+            kind = sorted(n for n, m in morphisms.items() if m.preserving != approximate)
+            names.append(str(rng.choice(kind or sorted(morphisms))))
+        return Proposal(None, base, tuple(names), self.new_seed())
+
     def random_morphism(self, genome: Genome, p_approximate: float) -> str | None:
         """One morphism applicable to ``genome`` (see :meth:`random_morphisms`)."""
         names = self.random_morphisms(genome, p_approximate)
         return names[0] if names else None
 
+
+IMMIGRANT_MORPHISMS = 8
+"""Longest morphism walk of an immigrant (random search's ``max_morphisms`` default)."""
 
 STRATEGIES: Registry[Strategy] = Registry("strategy", Strategy)
 """Registered strategies (classes). ``@register_strategy("name")`` adds one."""
@@ -203,6 +222,10 @@ class Evolution(Strategy):
         candidates: children made per child trained (>= 1).
         p_approximate: probability that a child is made with approximate morphisms.
         morphisms_per_child: mean number of morphisms a child is made with (geometric, >= 1).
+        immigrants: share of the children made that are drawn from the whole space instead
+            (:meth:`Strategy.random_architecture`, walks of 1..:data:`IMMIGRANT_MORPHISMS`)
+            and trained from scratch for the trainer's ``scratch_epochs``, beside the
+            morphism children ("random immigrants"); 0 (the default): none.
     """
 
     def __init__(
@@ -215,6 +238,7 @@ class Evolution(Strategy):
         candidates: int = 1,
         p_approximate: float = 0.3,
         morphisms_per_child: float = 1.0,
+        immigrants: float = 0.0,
         parent_key: str = "parent",
     ) -> None:
         label = self.name or type(self).__name__
@@ -227,6 +251,8 @@ class Evolution(Strategy):
                 f"{label} morphisms_per_child must be >= 1 (a mean count), "
                 f"got {morphisms_per_child}"
             )
+        if not 0 <= immigrants <= 1:
+            raise ValueError(f"{label} immigrants must lie in [0, 1], got {immigrants}")
         self.parent = _step(get_parent_chooser, f"{label} {parent_key}", parent)
         self.fallback = _step(get_parent_chooser, f"{label} fallback", fallback)
         self.acceptance = _step(get_acceptance, f"{label} acceptance", acceptance)
@@ -234,6 +260,7 @@ class Evolution(Strategy):
         self.candidates = candidates
         self.p_approximate = p_approximate
         self.morphisms_per_child = morphisms_per_child
+        self.immigrants = immigrants
         self.population: list[Individual] = []
         self._wanted = 1
         self.fidelity: Rungs | None = None
@@ -273,6 +300,10 @@ class Evolution(Strategy):
         rungs = self.fidelity
         epochs, provisional = (None, False) if rungs is None else (rungs.epochs[0], rungs.top > 0)
         for _ in range(self.made_per_ask(self._wanted)):
+            # drawn only when asked for, so that a run without immigrants is unchanged
+            if self.immigrants > 0 and rng.random() < self.immigrants:
+                out.append(self.random_architecture(IMMIGRANT_MORPHISMS, self.p_approximate))
+                continue
             parent = draw(rng)
             names = self.random_morphisms(
                 parent.genome, self.p_approximate, self.morphisms_per_child

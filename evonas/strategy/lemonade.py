@@ -27,6 +27,8 @@ class Lemonade(Evolution):
         n_accept: children accepted and trained per generation (``n_ac``).
         p_approximate: probability that a child is made with approximate morphisms.
         morphisms_per_child: mean number of morphisms a child is made with (geometric, >= 1).
+        immigrants: share of the children made that are random architectures trained from
+            scratch (:class:`~evonas.strategy.base.Evolution`); 0: none.
         parent: parent chooser (:data:`~evonas.strategy.steps.PARENTS`): ``"contribution"``
             (exclusive hypervolume), ``"density"`` (the paper's), or any registered one.
         acceptance: which children are trained: ``"sparse"`` (the paper's), ``"all"`` or
@@ -40,6 +42,7 @@ class Lemonade(Evolution):
         n_accept: int = 4,
         p_approximate: float = 0.3,
         morphisms_per_child: float = 1.0,
+        immigrants: float = 0.0,
         parent: ParentChooser | str = "contribution",
         acceptance: Acceptance | str = "sparse",
     ) -> None:
@@ -54,6 +57,7 @@ class Lemonade(Evolution):
             survival=KeepFront(),
             p_approximate=p_approximate,
             morphisms_per_child=morphisms_per_child,
+            immigrants=immigrants,
         )
         self.n_children = n_children
         self.n_accept = n_accept

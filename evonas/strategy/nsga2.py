@@ -26,6 +26,8 @@ class NSGA2(Evolution):
         offspring: children trained per generation (default N / 4, at least 1).
         p_approximate: probability that a child is made with approximate morphisms.
         morphisms_per_child: mean number of morphisms a child is made with (geometric, >= 1).
+        immigrants: share of the children made that are random architectures trained from
+            scratch (:class:`~evonas.strategy.base.Evolution`); 0: none.
         mating: how offspring parents are drawn: ``"contribution"`` (among the
             non-dominated, by exclusive hypervolume; the tournament where that says
             nothing), ``"tournament"`` (the paper's), or any registered chooser.
@@ -41,6 +43,7 @@ class NSGA2(Evolution):
         offspring: int | None = None,
         p_approximate: float = 0.3,
         morphisms_per_child: float = 1.0,
+        immigrants: float = 0.0,
         mating: ParentChooser | str = "contribution",
         candidates: int = 3,
         acceptance: Acceptance | str = "sparse",
@@ -57,6 +60,7 @@ class NSGA2(Evolution):
             candidates=candidates,
             p_approximate=p_approximate,
             morphisms_per_child=morphisms_per_child,
+            immigrants=immigrants,
             parent_key="mating",
         )
         self.population_size = population_size

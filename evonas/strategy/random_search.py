@@ -11,8 +11,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-
-import numpy as np
+from dataclasses import replace
 
 from evonas.core.individual import Individual, Proposal
 from evonas.strategy.base import Strategy, register_strategy
@@ -44,22 +43,12 @@ class RandomSearch(Strategy):
         self.epochs = epochs
 
     def propose(self, n: int) -> list[Proposal]:
-        rng = self.rng
-        out = []
-        for _ in range(max(1, n)):
-            base = self.context.initial[int(rng.integers(len(self.context.initial)))]
-            length = int(rng.integers(1, self.max_morphisms + 1))
-            seq = tuple(self.random_name(rng) for _ in range(length))
-            out.append(Proposal(None, base, seq, self.new_seed(), epochs=self.epochs))
-        return out
-
-    def random_name(self, rng: np.random.Generator) -> str:
-        """One morphism name: approximate with probability ``p_approximate`` (where any
-        is enabled), else function-preserving, then uniformly among that kind."""
-        morphisms = self.context.morphisms
-        approximate = rng.random() < self.p_approximate
-        kind = sorted(n for n, m in morphisms.items() if m.preserving != approximate)
-        return str(rng.choice(kind or sorted(morphisms)))
+        return [
+            replace(
+                self.random_architecture(self.max_morphisms, self.p_approximate), epochs=self.epochs
+            )
+            for _ in range(max(1, n))
+        ]
 
     def advance(self, individuals: list[Individual]) -> None:
         """Random search keeps no state: the run's archive holds the results."""

@@ -121,7 +121,7 @@ def test_random_draws_approximate_morphisms_at_the_strategies_rate() -> None:
     ctx = context(0)
     random = get_strategy("random", p_approximate=0.3)
     random.setup(ctx)
-    names = [random.random_name(np.random.default_rng(s)) for s in range(2000)]
+    names = [n for _ in range(400) for n in random.propose(1)[0].morphisms]
     approximate = np.mean([not ctx.morphisms[n].preserving for n in names])
     assert approximate == pytest.approx(0.3, abs=0.04)
 
