@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from evonas.core.individual import Individual, Proposal
-from evonas.strategy.base import StrategyContext, register_strategy
+from evonas.strategy.base import RANDOM_WALK_MORPHISMS, StrategyContext, register_strategy
 from evonas.strategy.random_search import RandomSearch
 from evonas.strategy.rungs import Rungs
 
@@ -36,7 +36,7 @@ class ASHA(RandomSearch):
         min_epochs: float = 1.0,
         eta: int = 3,
         max_epochs: float = 9.0,
-        max_morphisms: int = 8,
+        max_morphisms: int = RANDOM_WALK_MORPHISMS,
         p_approximate: float = 0.3,
     ) -> None:
         self.ladder = Rungs(min_epochs, eta, max_epochs, label="asha")

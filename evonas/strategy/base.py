@@ -190,8 +190,9 @@ class Strategy(ABC):
         return names[0] if names else None
 
 
-IMMIGRANT_MORPHISMS = 8
-"""Longest morphism walk of an immigrant (random search's ``max_morphisms`` default)."""
+RANDOM_WALK_MORPHISMS = 8
+"""Longest morphism walk of a random architecture: random search's and ASHA's default
+``max_morphisms``, and an immigrant's."""
 
 STRATEGIES: Registry[Strategy] = Registry("strategy", Strategy)
 """Registered strategies (classes). ``@register_strategy("name")`` adds one."""
@@ -223,7 +224,7 @@ class Evolution(Strategy):
         p_approximate: probability that a child is made with approximate morphisms.
         morphisms_per_child: mean number of morphisms a child is made with (geometric, >= 1).
         immigrants: share of the children made that are drawn from the whole space instead
-            (:meth:`Strategy.random_architecture`, walks of 1..:data:`IMMIGRANT_MORPHISMS`)
+            (:meth:`Strategy.random_architecture`, walks of 1..:data:`RANDOM_WALK_MORPHISMS`)
             and trained from scratch for the trainer's ``scratch_epochs``, beside the
             morphism children ("random immigrants"); 0 (the default): none.
     """
@@ -302,7 +303,7 @@ class Evolution(Strategy):
         for _ in range(self.made_per_ask(self._wanted)):
             # drawn only when asked for, so that a run without immigrants is unchanged
             if self.immigrants > 0 and rng.random() < self.immigrants:
-                out.append(self.random_architecture(IMMIGRANT_MORPHISMS, self.p_approximate))
+                out.append(self.random_architecture(RANDOM_WALK_MORPHISMS, self.p_approximate))
                 continue
             parent = draw(rng)
             names = self.random_morphisms(

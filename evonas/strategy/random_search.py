@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from evonas.core.individual import Individual, Proposal
-from evonas.strategy.base import Strategy, register_strategy
+from evonas.strategy.base import RANDOM_WALK_MORPHISMS, Strategy, register_strategy
 
 
 @register_strategy("random")
@@ -30,7 +30,11 @@ class RandomSearch(Strategy):
     asynchronous = True
 
     def __init__(
-        self, *, max_morphisms: int = 8, p_approximate: float = 0.3, epochs: float | None = None
+        self,
+        *,
+        max_morphisms: int = RANDOM_WALK_MORPHISMS,
+        p_approximate: float = 0.3,
+        epochs: float | None = None,
     ) -> None:
         if max_morphisms < 1:
             raise ValueError(f"random max_morphisms must be >= 1, got {max_morphisms}")

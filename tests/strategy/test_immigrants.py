@@ -11,7 +11,7 @@ import pytest
 
 from evonas.core import Budget, Individual
 from evonas.strategy import Strategy, get_strategy
-from evonas.strategy.base import IMMIGRANT_MORPHISMS
+from evonas.strategy.base import RANDOM_WALK_MORPHISMS
 from evonas.testing.contracts import StrategyContract
 from evonas.testing.driver import context, drive
 from evonas.testing.surrogate import surrogate_search
@@ -41,7 +41,7 @@ def test_an_immigrant_is_a_walk_from_an_initial_network_trained_from_scratch() -
     assert later and all(p.parent_id is None for p in later)
     for p in later:
         assert p.genome in initial
-        assert 1 <= len(p.morphisms) <= IMMIGRANT_MORPHISMS
+        assert 1 <= len(p.morphisms) <= RANDOM_WALK_MORPHISMS
         assert p.epochs is None  # the trainer's scratch_epochs
     # the children told after the initial networks: none inherits anything
     assert all(i.parent_id is None for i in run.history)
